@@ -1,0 +1,318 @@
+package s3dest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"iter"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// FileInfo describes one object of the destination.
+type FileInfo struct {
+	Name         string    // relative to the prefix
+	Size         int64     // bytes
+	ModTime      time.Time // last modified, as the server reports it
+	ETag         string    // without quotes
+	StorageClass string    // as the server reports it; "STANDARD" when it reports none
+	Archived     bool      // in an archive class: reading it now would fail
+}
+
+// maxSinglePut is the largest object S3 takes in one PutObject or CopyObject.
+const maxSinglePut = 5 << 30
+
+// List yields the destination's objects in key order, with names relative to
+// the prefix: those directly under it, or all below it with
+// s3-recursive-list. It pages through ListObjectsV2 (ListObjects with
+// s3-list-api-version=v1), reading storage classes from the listing. After an
+// error it yields the error and stops.
+func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
+	return func(yield func(FileInfo, error) bool) {
+		var token *string
+		last := ""
+		for {
+			var page []types.Object
+			var next *string
+			err := d.do(ctx, "list", "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
+				var err error
+				page, next, err = d.listPage(ctx, c, token)
+				return err
+			})
+			if err != nil {
+				yield(FileInfo{}, err)
+				return
+			}
+			for _, o := range page {
+				fi := d.fileInfo(o)
+				// Keys come in order; skipping what is not after the last one
+				// drops the folder marker and entries a server repeats across
+				// pages.
+				if fi.Name == "" || fi.Name <= last {
+					continue
+				}
+				last = fi.Name
+				if !yield(fi, nil) {
+					return
+				}
+			}
+			if next == nil || *next == "" {
+				return
+			}
+			if token != nil && *next == *token {
+				yield(FileInfo{}, d.wrap("list", "", errors.New("the server repeated a continuation token: listing stopped")))
+				return
+			}
+			token = next
+		}
+	}
+}
+
+// listPage fetches one page; next is the token (or marker) of the following
+// page, nil at the end.
+func (d *Destination) listPage(ctx context.Context, c *s3.Client, token *string) ([]types.Object, *string, error) {
+	var delim *string
+	if !d.cfg.recursiveList {
+		delim = aws.String("/")
+	}
+	if d.cfg.listV1 {
+		out, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim, Marker: token})
+		if err != nil || !aws.ToBool(out.IsTruncated) {
+			return outContents(out), nil, err
+		}
+		next := out.NextMarker
+		if next == nil && len(out.Contents) > 0 {
+			next = out.Contents[len(out.Contents)-1].Key
+		}
+		return out.Contents, next, nil
+	}
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim, ContinuationToken: token})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !aws.ToBool(out.IsTruncated) {
+		return out.Contents, nil, nil
+	}
+	return out.Contents, out.NextContinuationToken, nil
+}
+
+func outContents(out *s3.ListObjectsOutput) []types.Object {
+	if out == nil {
+		return nil
+	}
+	return out.Contents
+}
+
+func (d *Destination) fileInfo(o types.Object) FileInfo {
+	fi := FileInfo{
+		Name:         strings.TrimPrefix(aws.ToString(o.Key), d.prefix),
+		Size:         aws.ToInt64(o.Size),
+		ModTime:      aws.ToTime(o.LastModified),
+		ETag:         strings.Trim(aws.ToString(o.ETag), `"`),
+		StorageClass: storageClass(string(o.StorageClass)),
+	}
+	fi.Archived = d.isArchiveClass(fi.StorageClass)
+	return fi
+}
+
+func storageClass(s string) string {
+	if s == "" {
+		return "STANDARD"
+	}
+	return s
+}
+
+// Stat returns the object's FileInfo from one HEAD request.
+func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
+	key, err := validateName("stat", d.bucket, d.prefix, name)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	var out *s3.HeadObjectOutput
+	err = d.do(ctx, "stat", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		out, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key})
+		return err
+	})
+	if err != nil {
+		return FileInfo{}, err
+	}
+	fi := FileInfo{
+		Name:         name,
+		Size:         aws.ToInt64(out.ContentLength),
+		ModTime:      aws.ToTime(out.LastModified),
+		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
+		StorageClass: storageClass(string(out.StorageClass)),
+	}
+	fi.Archived = d.isArchiveClass(fi.StorageClass)
+	return fi, nil
+}
+
+// Put stores r as the object name, with the destination's storage class and
+// a CRC32C checksum the server verifies. A reader of unknown length is read
+// into memory first; objects are limited to 5 GiB.
+func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
+	key, err := validateName("put", d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, maxSinglePut+1))
+	if err != nil {
+		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
+	}
+	if n > maxSinglePut {
+		return invalid("put", d.bucket, key, "object larger than 5 GiB")
+	}
+	data := buf.Bytes()
+	sum := crc32.Checksum(data, crc32cTable)
+	in := &s3.PutObjectInput{
+		Bucket:         &d.bucket,
+		Key:            &key,
+		ContentLength:  aws.Int64(int64(len(data))),
+		ChecksumCRC32C: aws.String(crcBase64(sum)),
+		ContentType:    aws.String("application/octet-stream"),
+	}
+	if d.cfg.storageClass != "" {
+		in.StorageClass = types.StorageClass(d.cfg.storageClass)
+	}
+	return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
+		in.Body = bytes.NewReader(data)
+		_, err := c.PutObject(ctx, in)
+		return err
+	})
+}
+
+var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+
+func crcBase64(sum uint32) string {
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+}
+
+// Get writes the object's content to w. The SDK verifies the object's
+// checksum, when it has one, as the body streams. An archived object fails at
+// once with ErrObjectArchived.
+func (d *Destination) Get(ctx context.Context, name string, w io.Writer) error {
+	key, err := validateName("get", d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	var out *s3.GetObjectOutput
+	err = d.do(ctx, "get", key, 0, func(ctx context.Context, c *s3.Client) error {
+		out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer out.Body.Close()
+	n, err := io.Copy(w, out.Body)
+	if err != nil {
+		return d.wrap("get", key, fmt.Errorf("after %d bytes: %w", n, err))
+	}
+	if want := aws.ToInt64(out.ContentLength); out.ContentLength != nil && n != want {
+		return d.wrap("get", key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, want))
+	}
+	return nil
+}
+
+// Delete removes the object. Deleting an object that does not exist succeeds.
+func (d *Destination) Delete(ctx context.Context, name string) error {
+	key, err := validateName("delete", d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	err = d.do(ctx, "delete", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
+		return err
+	})
+	if errors.Is(err, ErrObjectNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Rename moves an object: a server-side copy that keeps its storage class and
+// metadata, then a delete of the original. An archived object is refused
+// with ErrObjectArchived before anything is copied.
+func (d *Destination) Rename(ctx context.Context, from, to string) error {
+	src, err := validateName("rename", d.bucket, d.prefix, from)
+	if err != nil {
+		return err
+	}
+	dst, err := validateName("rename", d.bucket, d.prefix, to)
+	if err != nil {
+		return err
+	}
+	fi, err := d.Stat(ctx, from)
+	if err != nil {
+		return err
+	}
+	if fi.Archived {
+		return &Error{Op: "rename", Bucket: d.bucket, Key: src, kind: ErrObjectArchived,
+			Err: fmt.Errorf("storage class %s", fi.StorageClass), Hint: hints[ErrObjectArchived]}
+	}
+	if fi.Size > maxSinglePut {
+		return invalid("rename", d.bucket, src, "objects over 5 GiB cannot be renamed yet")
+	}
+	in := &s3.CopyObjectInput{
+		Bucket:            &d.bucket,
+		Key:               &dst,
+		CopySource:        aws.String(copySource(d.bucket, src)),
+		MetadataDirective: types.MetadataDirectiveCopy,
+	}
+	if fi.StorageClass != "STANDARD" {
+		in.StorageClass = types.StorageClass(fi.StorageClass)
+	}
+	err = d.do(ctx, "rename", src, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.CopyObject(ctx, in)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return d.Delete(ctx, from)
+}
+
+// copySource is the x-amz-copy-source value: bucket/key, URL-encoded.
+func copySource(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return bucket + "/" + strings.Join(segs, "/")
+}
+
+// TestWrite checks that the destination can be written, read back and
+// deleted: it puts a small random probe object, reads and compares it, and
+// deletes it.
+func (d *Destination) TestWrite(ctx context.Context) error {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	name := ".s3dest-probe-" + hex.EncodeToString(id[:])
+	data := make([]byte, 1024)
+	_, _ = rand.Read(data)
+	if err := d.Put(ctx, name, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	var got bytes.Buffer
+	err := d.Get(ctx, name, &got)
+	if err == nil && !bytes.Equal(got.Bytes(), data) {
+		err = d.wrap("test-write", d.prefix+name, fmt.Errorf("read back %d bytes that differ from the %d written", got.Len(), len(data)))
+	}
+	if derr := d.Delete(ctx, name); err == nil {
+		err = derr
+	}
+	return err
+}

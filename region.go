@@ -1,0 +1,329 @@
+package s3dest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// defaultRegion signs requests while the bucket's region is unknown: the
+// region AWS's global endpoint answers for, and the one most S3-compatible
+// servers expect.
+const defaultRegion = "us-east-1"
+
+// endpointPlan is where requests go, decided once by New from the options.
+type endpointPlan struct {
+	aws       bool   // an AWS endpoint: the host follows the region
+	tls       bool   // https
+	host      string // host[:port] of a custom server; "" on AWS
+	region    string // the signing region when known; "" means discover it
+	pathStyle bool
+	lc        string // LocationConstraint for CreateBucket, as given ("EU" stays)
+}
+
+// planEndpoint applies the region rules: the signing region is the auth
+// region, else the location constraint, else the one a known provider's host
+// name encodes, else unknown (signed for us-east-1 until discovered).
+func planEndpoint(bucket string, c *config) (endpointPlan, error) {
+	var p endpointPlan
+	p.tls = true
+	region, err := normalizeRegion(c.region, "s3-location-constraint")
+	if err != nil {
+		return p, err
+	}
+	auth, err := normalizeRegion(c.authRegion, "s3-authentication-region")
+	if err != nil {
+		return p, err
+	}
+	p.lc = c.region
+	if strings.EqualFold(c.region, "eu") {
+		p.lc = "EU"
+	}
+	hostRegion := ""
+	if c.serverName == "" {
+		p.aws = true
+	} else {
+		scheme, host, err := parseServerName(c.serverName)
+		if err != nil {
+			return p, err
+		}
+		if scheme != "" {
+			p.tls = scheme == "https"
+		}
+		var ok bool
+		hostRegion, ok = awsHostRegion(host)
+		if ok {
+			p.aws = true // the plain S3 endpoint: let the SDK pick the host for the region
+		} else {
+			p.host = host
+			hostRegion = providerRegion(host)
+		}
+	}
+	if c.useSSL != nil {
+		p.tls = *c.useSSL
+	}
+	p.region = firstNonEmpty(auth, region, hostRegion)
+	if p.lc == "" && region == "" && hostRegion != "" && p.aws {
+		p.lc = hostRegion
+	}
+	switch {
+	case c.pathStyle != nil:
+		p.pathStyle = *c.pathStyle
+	case !p.aws && !strings.HasSuffix(hostOnly(p.host), ".amazonaws.com"):
+		p.pathStyle = true // Duplicati's rule: S3-compatible servers get path-style
+	default:
+		p.pathStyle = !dnsCompatible(bucket, p.tls)
+	}
+	return p, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// normalizeRegion lower-cases a region id, maps the old "EU" to eu-west-1 and
+// rejects what cannot be a region.
+func normalizeRegion(r, option string) (string, error) {
+	r = strings.ToLower(strings.TrimSpace(r))
+	switch {
+	case r == "":
+		return "", nil
+	case r == "eu":
+		return "eu-west-1", nil
+	case len(r) > 64 || !regionRE.MatchString(r):
+		return "", fmt.Errorf("%s %q is not a region id: use a form like eu-west-1", option, truncate(r, 70))
+	}
+	return r, nil
+}
+
+// parseServerName reads "host", "host:port" or "http(s)://host[:port]".
+func parseServerName(s string) (scheme, host string, err error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) (string, string, error) {
+		return "", "", fmt.Errorf("s3-server-name %q %s: give host, host:port or https://host:port", truncate(s, 70), why)
+	}
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return bad("is not a valid URL")
+		}
+		scheme = strings.ToLower(u.Scheme)
+		if scheme != "http" && scheme != "https" {
+			return bad("has a scheme other than http or https")
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return bad("has user info, a query or a fragment")
+		}
+		if u.Path != "" && u.Path != "/" {
+			return bad("has a path")
+		}
+		s = u.Host
+	} else if strings.ContainsAny(s, "/?#@") {
+		return bad("has a path")
+	}
+	h, port, err := net.SplitHostPort(s)
+	if err != nil {
+		h, port = s, ""
+		if strings.Contains(strings.Trim(h, "[]"), ":") && !strings.HasPrefix(h, "[") {
+			return bad("is not a host name")
+		}
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("has an invalid port")
+		}
+	}
+	h = strings.Trim(h, "[]")
+	if h == "" || strings.ContainsAny(h, " \t_") || strings.HasPrefix(h, ".") || strings.HasSuffix(h, "..") {
+		return bad("is not a host name")
+	}
+	return scheme, strings.ToLower(s), nil
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// awsHost matches the plain S3 endpoints (global, regional, legacy dash form,
+// dual-stack, China) but not VPC or access point hosts, which stay custom.
+var awsHost = regexp.MustCompile(`^s3(?:[.-](?:dualstack\.)?([a-z0-9-]+))?\.amazonaws\.com(?:\.cn)?$`)
+
+// awsHostRegion reports whether host is a plain S3 endpoint and the region it
+// names ("" for the global s3.amazonaws.com).
+func awsHostRegion(host string) (string, bool) {
+	m := awsHost.FindStringSubmatch(hostOnly(host))
+	if m == nil {
+		return "", false
+	}
+	if m[1] == "external-1" {
+		return defaultRegion, true
+	}
+	return m[1], true
+}
+
+// providerHosts are S3-compatible providers that put the region in the host
+// name; the first group is the region.
+var providerHosts = []struct {
+	re     *regexp.Regexp
+	region string // fixed region when the pattern has no group
+}{
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.wasabisys\.com$`)},
+	{re: regexp.MustCompile(`^s3\.wasabisys\.com$`), region: "us-east-1"},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.scw\.cloud$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.backblazeb2\.com$`)},
+	{re: regexp.MustCompile(`^([a-z0-9-]+)\.digitaloceanspaces\.com$`)},
+	{re: regexp.MustCompile(`\.r2\.cloudflarestorage\.com$`), region: "auto"},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.lyvecloud\.seagate\.com$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.rabata\.io$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.internxt\.com$`)},
+	{re: regexp.MustCompile(`^([a-z0-9-]+)\.linodeobjects\.com$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.(?:io\.|perf\.)?cloud\.ovh\.net$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.ionoscloud\.com$`)},
+	{re: regexp.MustCompile(`^s3\.([a-z0-9-]+)\.idrivee2(?:-[0-9]+)?\.com$`)},
+	{re: regexp.MustCompile(`\.compat\.objectstorage\.([a-z0-9-]+)\.oraclecloud\.com$`)},
+	{re: regexp.MustCompile(`^oss-([a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com$`)},
+	{re: regexp.MustCompile(`^cos\.([a-z0-9-]+)\.myqcloud\.com$`)},
+	{re: regexp.MustCompile(`^storage\.googleapis\.com$`), region: "auto"},
+	{re: regexp.MustCompile(`\.amazonaws\.com(?:\.cn)?$`)}, // VPC and access point hosts: region below
+}
+
+var awsAnyHostRegion = regexp.MustCompile(`\.s3[.-](?:[a-z0-9-]+\.)*?([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.`)
+
+// providerRegion returns the region a known provider's host name encodes, or "".
+func providerRegion(hostport string) string {
+	h := hostOnly(hostport)
+	for _, p := range providerHosts {
+		m := p.re.FindStringSubmatch(h)
+		switch {
+		case m == nil:
+			continue
+		case p.region != "":
+			return p.region
+		case len(m) > 1 && m[1] != "":
+			return m[1]
+		}
+		if m := awsAnyHostRegion.FindStringSubmatch("." + h); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	return ""
+}
+
+// awsEndpoint asks the SDK's own resolver for the S3 endpoint of a region, so
+// every partition (China, GovCloud, ...) gets its right host.
+func awsEndpoint(ctx context.Context, region string, c *config) (string, error) {
+	ep, err := s3.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, s3.EndpointParameters{
+		Region:       aws.String(region),
+		UseFIPS:      aws.Bool(c.fips),
+		UseDualStack: aws.Bool(c.dualStack),
+		Accelerate:   aws.Bool(false),
+	})
+	if err != nil {
+		return "", fmt.Errorf("no S3 endpoint for region %q: %w", region, err)
+	}
+	return ep.URI.Scheme + "://" + ep.URI.Host, nil
+}
+
+// discover settles the region on first use when no option fixed it: one
+// HeadBucket, whose x-amz-bucket-region header AWS sends on 200, 301, 400 and
+// 403 alike. Concurrent callers wait for the one probe.
+func (d *Destination) discover(ctx context.Context) (*clientState, error) {
+	st := d.state.Load()
+	if st.settled {
+		return st, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st = d.state.Load(); st.settled {
+		return st, nil
+	}
+	region, answered := d.probeRegion(ctx, st)
+	if !answered {
+		return st, nil // no answer (network, ctx): the operation itself will report it
+	}
+	if region == "" || region == st.region {
+		next := *st
+		next.settled = true
+		d.state.Store(&next)
+		return &next, nil
+	}
+	next, err := d.newClientState(ctx, region, true)
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("s3dest: discovered the bucket's region", "bucket", d.bucket, "region", region, "endpoint", next.endpoint)
+	d.state.Store(next)
+	return next, nil
+}
+
+// probeRegion asks the server for the bucket's region. answered is false when
+// no HTTP response came back.
+func (d *Destination) probeRegion(ctx context.Context, st *clientState) (region string, answered bool) {
+	ctx, cancel := d.withTimeout(ctx, d.cfg.timeouts.Short)
+	defer cancel()
+	out, err := st.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &d.bucket})
+	if err == nil {
+		return aws.ToString(out.BucketRegion), true
+	}
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) {
+		return "", false
+	}
+	return responseHeader(err, "x-amz-bucket-region"), true
+}
+
+// isWrongRegion reports whether err says the request went to, or was signed
+// for, another region than the bucket's.
+func isWrongRegion(err error, kind error, st *clientState) bool {
+	if kind == ErrWrongRegion {
+		return true
+	}
+	_, status := errorCode(err)
+	r := responseHeader(err, "x-amz-bucket-region")
+	return status == 400 && r != "" && r != st.region
+}
+
+// heal switches to the bucket's real region after a wrong-region answer, once
+// per answer: it reads the region from the response, else asks HeadBucket.
+func (d *Destination) heal(ctx context.Context, st *clientState, cause error) (*clientState, bool) {
+	region := responseHeader(cause, "x-amz-bucket-region")
+	if region == "" {
+		region, _ = d.probeRegion(ctx, st)
+	}
+	if region == "" || region == st.region {
+		return nil, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur := d.state.Load(); cur != st {
+		return cur, cur.region == region // another caller healed meanwhile
+	}
+	next, err := d.newClientState(ctx, region, true)
+	if err != nil {
+		return nil, false
+	}
+	d.log.Warn("s3dest: the bucket is in another region; using it",
+		"bucket", d.bucket, "configured", st.region, "region", region, "endpoint", next.endpoint)
+	d.state.Store(next)
+	return next, true
+}

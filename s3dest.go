@@ -1,0 +1,370 @@
+// Package s3dest is an Amazon S3 (and S3-compatible) backup destination.
+// See doc.go for the URL grammar, the region rules, storage classes,
+// archived objects and the error contract.
+package s3dest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// A Destination is one bucket and prefix on an S3 server. It is safe for
+// concurrent use. New does no network I/O: the bucket's region, when no
+// option fixes it, is discovered by the first operation.
+type Destination struct {
+	bucket  string
+	prefix  string
+	cfg     config
+	plan    endpointPlan
+	archive []string // upper-case archive classes
+	log     *slog.Logger
+
+	mu    sync.Mutex // serialises region changes
+	state atomic.Pointer[clientState]
+}
+
+// clientState is the SDK client for one region; it is replaced, never
+// changed, when the region is discovered or healed.
+type clientState struct {
+	client   *s3.Client
+	region   string // signing region
+	endpoint string // scheme://host[:port]
+	settled  bool   // the region is known: given, derived, or discovered
+}
+
+// New returns a Destination for the bucket, configured by opts. It validates
+// every option and returns one clear error (errors.Is ErrInvalid) for the
+// first that is wrong. It does no network I/O.
+func New(ctx context.Context, bucket string, opts ...Option) (*Destination, error) {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	fail := func(format string, args ...any) (*Destination, error) {
+		return nil, &Error{Op: "new", Bucket: bucket, kind: ErrInvalid, Err: fmt.Errorf(format, args...), secret: c.creds}
+	}
+	if err := validateBucket(bucket); err != nil {
+		return fail("%v", err)
+	}
+	prefix, err := normalizePrefix(c.prefix)
+	if err != nil {
+		return fail("%v", err)
+	}
+	plan, err := planEndpoint(bucket, &c)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := validateConfig(&c); err != nil {
+		return fail("%v", err)
+	}
+	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.archive = defaultArchiveClasses
+	if c.archiveClasses != nil {
+		d.archive = nil
+		for _, a := range c.archiveClasses {
+			d.archive = append(d.archive, strings.ToUpper(a))
+		}
+	}
+	st, err := d.newClientState(ctx, plan.region, plan.region != "")
+	if err != nil {
+		return fail("%v", err)
+	}
+	d.state.Store(st)
+	return d, nil
+}
+
+// Open parses rawURL (see ParseURL) and returns New(ctx, bucket, the URL's
+// options, then opts): explicit options override the URL's.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Destination, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, u.Bucket, append(u.Options(), opts...)...)
+}
+
+func validateConfig(c *config) error {
+	switch {
+	case c.creds == nil || c.creds.accessKeyID == "" && c.creds.secretAccessKey == "":
+		return fmt.Errorf("no credentials: give aws-access-key-id and aws-secret-access-key (or WithCredentials)")
+	case c.creds.accessKeyID == "":
+		return fmt.Errorf("a secret access key without an access key id: give aws-access-key-id too")
+	case c.creds.secretAccessKey == "":
+		return fmt.Errorf("access key id %q has no secret: give aws-secret-access-key too", c.creds.accessKeyID)
+	}
+	if err := checkHeaderValue("storage class", c.storageClass); err != nil {
+		return err
+	}
+	for _, a := range c.archiveClasses {
+		if err := checkHeaderValue("archive class", a); err != nil {
+			return err
+		}
+	}
+	if c.lockMode != "" {
+		if _, err := parseLockMode(c.lockMode); err != nil {
+			return fmt.Errorf("s3-lock-mode %q %v", c.lockMode, err)
+		}
+	}
+	if c.maxRetries < 0 {
+		return fmt.Errorf("the retry count %d is negative", c.maxRetries)
+	}
+	if c.timeouts.Short < 0 || c.timeouts.List < 0 || c.timeouts.ReadWrite < 0 {
+		return fmt.Errorf("timeouts must not be negative")
+	}
+	return nil
+}
+
+// checkHeaderValue refuses values that cannot travel in an HTTP header.
+func checkHeaderValue(what, v string) error {
+	for _, r := range v {
+		if r < 0x21 || r > 0x7e {
+			return fmt.Errorf("%s %q may hold only printable ASCII without spaces", what, truncate(v, 40))
+		}
+	}
+	return nil
+}
+
+// newClientState builds the SDK client that signs for region ("" signs for
+// us-east-1 until the region is discovered).
+func (d *Destination) newClientState(ctx context.Context, region string, settled bool) (*clientState, error) {
+	c := &d.cfg
+	sign := firstNonEmpty(region, defaultRegion)
+	creds := *c.creds
+	o := s3.Options{
+		Region: sign,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: creds.accessKeyID, SecretAccessKey: creds.secretAccessKey, Source: "s3dest"}, nil
+		}),
+		UsePathStyle:                              d.plan.pathStyle,
+		UseAccelerate:                             c.accelerate,
+		RequestChecksumCalculation:                aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation:                aws.ResponseChecksumValidationWhenSupported,
+		DisableLogOutputChecksumValidationSkipped: true,
+		RetryMode:                                 aws.RetryModeStandard,
+	}
+	if !d.plan.aws {
+		// S3-compatible servers often reject the SDK's default checksums
+		// (REFERENCE §4): send them only where an operation requires one.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}
+	switch c.requestChecksum {
+	case "when_supported":
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
+	case "when_required":
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	}
+	switch c.responseChecksum {
+	case "when_supported":
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
+	case "when_required":
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	}
+	if c.dualStack {
+		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+	}
+	if c.fips {
+		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+	}
+	if c.maxRetries > 0 {
+		o.RetryMaxAttempts = c.maxRetries + 1
+	}
+	if c.httpClient != nil {
+		o.HTTPClient = c.httpClient
+	}
+	if c.disablePayloadSigning {
+		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+	}
+	var endpoint string
+	if d.plan.aws {
+		ep, err := awsEndpoint(ctx, sign, c)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = ep
+		if !d.plan.tls {
+			endpoint = "http://" + strings.TrimPrefix(ep, "https://")
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	} else {
+		endpoint = "https://" + d.plan.host
+		if !d.plan.tls {
+			endpoint = "http://" + d.plan.host
+		}
+		o.BaseEndpoint = aws.String(endpoint)
+	}
+	for _, fn := range c.s3Options {
+		fn(&o)
+	}
+	if o.BaseEndpoint != nil {
+		endpoint = *o.BaseEndpoint
+	}
+	return &clientState{client: s3.New(o), region: sign, endpoint: endpoint, settled: settled}, nil
+}
+
+// Bucket returns the bucket name.
+func (d *Destination) Bucket() string { return d.bucket }
+
+// Prefix returns the folder inside the bucket: "" or ending in "/".
+func (d *Destination) Prefix() string { return d.prefix }
+
+// Region returns the region requests are signed for: the configured one, or
+// the bucket's real region once discovered.
+func (d *Destination) Region() string { return d.state.Load().region }
+
+// Endpoint returns the server's base URL, without the bucket, such as
+// "https://s3.eu-west-1.amazonaws.com" or "http://127.0.0.1:9000".
+func (d *Destination) Endpoint() string { return d.state.Load().endpoint }
+
+// StorageClass returns the storage class sent with uploads, "" for the
+// server's default.
+func (d *Destination) StorageClass() string { return d.cfg.storageClass }
+
+// Client returns the SDK client for the current region: the escape hatch for
+// what s3dest does not wrap. It may change once, when the region is
+// discovered.
+func (d *Destination) Client() *s3.Client { return d.state.Load().client }
+
+// String returns the destination as a URL that Open accepts, without the
+// secret access key.
+func (d *Destination) String() string {
+	c := &d.cfg
+	u := URL{
+		Bucket: d.bucket, Prefix: d.prefix, Region: c.region, ServerName: c.serverName,
+		AuthRegion: c.authRegion, UseSSL: c.useSSL, StorageClass: c.storageClass,
+		ArchiveClasses: c.archiveClasses, PathStyle: c.pathStyle, ListV1: c.listV1,
+		RecursiveList: c.recursiveList, LockMode: c.lockMode, Timeouts: c.timeouts,
+		DisableChunkEncoding: c.disableChunkEncoding, DisablePayloadSigning: c.disablePayloadSigning,
+		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate, MaxRetries: c.maxRetries,
+		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
+	}
+	if c.creds != nil {
+		u.AccessKeyID = c.creds.accessKeyID
+	}
+	return u.String()
+}
+
+// do runs one S3 call with the destination's recovery around it: it settles
+// the region first, heals a wrong region once, creates a missing bucket once
+// when WithCreateBucket asks for it, and wraps the error. fn may run twice,
+// so it must not have consumed anything irreplaceable when it fails.
+func (d *Destination) do(ctx context.Context, op, key string, timeout time.Duration, fn func(context.Context, *s3.Client) error) error {
+	ctx, cancel := d.withTimeout(ctx, timeout)
+	defer cancel()
+	st, err := d.discover(ctx)
+	if err != nil {
+		return d.wrap(op, key, err)
+	}
+	err = fn(ctx, st.client)
+	if err == nil {
+		return nil
+	}
+	kind, _ := classify(err, key == "")
+	if isWrongRegion(err, kind, st) {
+		if healed, ok := d.heal(ctx, st, err); ok {
+			if err = fn(ctx, healed.client); err == nil {
+				return nil
+			}
+			kind, _ = classify(err, key == "")
+		}
+	}
+	if kind == ErrBucketNotFound && d.cfg.createBucket && op != opCreateBucket {
+		if cerr := d.CreateBucket(ctx); cerr != nil {
+			return cerr
+		}
+		if err = fn(ctx, d.state.Load().client); err == nil {
+			return nil
+		}
+	}
+	return d.wrap(op, key, err)
+}
+
+func (d *Destination) withTimeout(ctx context.Context, t time.Duration) (context.Context, context.CancelFunc) {
+	if t <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, t)
+}
+
+// wrap turns any error into an *Error with its category and hint.
+func (d *Destination) wrap(op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	kind, code := classify(err, key == "")
+	e := &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, Err: err, kind: kind, secret: d.cfg.creds}
+	e.Hint = hintFor(kind, code)
+	if kind == ErrWrongRegion {
+		if r := responseHeader(err, "x-amz-bucket-region"); r != "" {
+			e.Hint = fmt.Sprintf("the bucket is in region %s: set s3-location-constraint=%s", r, r)
+		} else {
+			e.Hint = "set s3-location-constraint to the bucket's region"
+		}
+	}
+	return e
+}
+
+const opCreateBucket = "create-bucket"
+
+// CreateBucket creates the bucket in the destination's region (no
+// LocationConstraint for us-east-1). A bucket that already exists and is
+// yours is success; one owned by another account is ErrBucketNameTaken.
+func (d *Destination) CreateBucket(ctx context.Context) error {
+	in := &s3.CreateBucketInput{Bucket: &d.bucket}
+	lc := firstNonEmpty(d.plan.lc, d.plan.region)
+	if lc != "" && lc != defaultRegion {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{
+			LocationConstraint: types.BucketLocationConstraint(lc),
+		}
+	}
+	err := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.CreateBucket(ctx, in)
+		return err
+	})
+	if err == nil {
+		d.log.Info("s3dest: created bucket", "bucket", d.bucket, "region", firstNonEmpty(lc, defaultRegion))
+		return nil
+	}
+	code, _ := errorCode(err)
+	if code == "BucketAlreadyOwnedByYou" {
+		return nil
+	}
+	if code == "BucketAlreadyExists" {
+		// Some servers (gofakes3, older MinIO) answer this to the owner too:
+		// a bucket we can HEAD is ours to use.
+		herr := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &d.bucket})
+			return err
+		})
+		if herr == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// Test checks that the bucket exists and can be listed, with one request.
+func (d *Destination) Test(ctx context.Context) error {
+	return d.do(ctx, "test", "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
+		return err
+	})
+}
