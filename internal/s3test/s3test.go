@@ -1,0 +1,277 @@
+// Package s3test runs an in-process fake S3 server (gofakes3 on loopback)
+// for tests, examples and benchmarks, with a hook in front of it to inject
+// what the fake lacks: region headers, redirects, storage classes in
+// listings, archive states, errors.
+package s3test
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Credentials the fake accepts (it checks no signature; these only make the
+// SDK sign).
+const (
+	AccessKey = "AKIAS3DESTFAKE"
+	SecretKey = "s3dest-fake-secret-0123456789"
+)
+
+// A Hook sees each request before the fake does. It returns true when it
+// answered the request itself.
+type Hook func(w http.ResponseWriter, r *http.Request) bool
+
+// Request is what the server saw of one request.
+type Request struct {
+	Method string
+	Host   string
+	Path   string // bucket and key, path-style, decoded
+	Query  url.Values
+	Header http.Header
+}
+
+// Server is a running fake S3 server.
+type Server struct {
+	URL  string // "http://127.0.0.1:PORT"
+	Addr string // "127.0.0.1:PORT"
+
+	srv  *httptest.Server
+	fake http.Handler
+
+	mu      sync.Mutex
+	hook    Hook
+	reqs    []Request
+	classes map[string]string // "bucket/key" -> storage class, as AWS would report it
+}
+
+// Start starts a fake server on a free loopback port. Close stops it.
+func Start() *Server {
+	s := &Server{classes: map[string]string{}}
+	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	s.Addr = s.srv.Listener.Addr().String()
+	return s
+}
+
+// New starts a fake server that stops when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// SetHook installs h in front of the fake (nil removes it).
+func (s *Server) SetHook(h Hook) {
+	s.mu.Lock()
+	s.hook = h
+	s.mu.Unlock()
+}
+
+// Requests returns the requests seen so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// ResetRequests forgets the requests seen so far.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	s.reqs = nil
+	s.mu.Unlock()
+}
+
+// CreateBucket creates a bucket directly, for test setup.
+func (s *Server) CreateBucket(name string) error {
+	req := httptest.NewRequest(http.MethodPut, "/"+name, nil)
+	rec := httptest.NewRecorder()
+	s.fake.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return fmt.Errorf("create bucket %s: %d %s", name, rec.Code, rec.Body.String())
+	}
+	return nil
+}
+
+// HTTPClient returns a client that sends every request, whatever its host,
+// to this server over plain HTTP. With it a Destination configured for AWS
+// (s3.eu-west-1.amazonaws.com, virtual-hosted buckets) talks to the fake,
+// and Request.Host shows where it meant to go.
+func (s *Server) HTTPClient() *http.Client {
+	dialer := &net.Dialer{}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, s.Addr)
+		},
+	}}
+}
+
+// SigningRegion returns the region a SigV4 Authorization header signs for.
+func SigningRegion(h http.Header) string {
+	m := credScope.FindStringSubmatch(h.Get("Authorization"))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var credScope = regexp.MustCompile(`Credential=[^/]+/[0-9]+/([^/]+)/s3/aws4_request`)
+
+// WriteError answers with an S3 XML error (HEAD answers carry no body, as
+// on S3).
+func WriteError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>s3test</RequestId></Error>`,
+		code, xmlEscape(msg))
+}
+
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// virtualHost matches AWS virtual-hosted-style hosts: the bucket comes before
+// ".s3." or ".s3-".
+var virtualHost = regexp.MustCompile(`^(.+)\.s3[.-].*amazonaws\.com(\.cn)?(:[0-9]+)?$`)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if m := virtualHost.FindStringSubmatch(r.Host); m != nil {
+		r.URL.Path = "/" + m[1] + r.URL.Path
+		r.URL.RawPath = ""
+	}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
+	hook := s.hook
+	s.mu.Unlock()
+	if hook != nil && hook(w, r) {
+		return
+	}
+	s.ServeFake(w, r)
+}
+
+// ServeFake passes the request to gofakes3 (hooks call it to alter a real
+// answer) and mends what it gets wrong
+// about storage classes: it lists every object as STANDARD and keeps an old
+// class on overwrite or copy, where AWS reports the class of the last write.
+func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodPut && key != "" && !q.Has("partNumber"):
+		rec := httptest.NewRecorder()
+		s.fake.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+		}
+		copyResponse(w, rec)
+	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
+		rec := httptest.NewRecorder()
+		s.fake.ServeHTTP(rec, r)
+		copyResponse(w, rec)
+	case r.Method == http.MethodPost && key != "" && q.Has("uploads"):
+		s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+		s.fake.ServeHTTP(w, r)
+	case r.Method == http.MethodHead && key != "":
+		rec := httptest.NewRecorder()
+		s.fake.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			if c := s.Class(bucket, key); c != "STANDARD" {
+				rec.Header().Set("X-Amz-Storage-Class", c)
+			} else {
+				rec.Header().Del("X-Amz-Storage-Class")
+			}
+		}
+		copyResponse(w, rec)
+	case r.Method == http.MethodGet && key == "" && !q.Has("location") && !q.Has("uploads"):
+		rec := httptest.NewRecorder()
+		s.fake.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			body = s.fixListing(bucket, body)
+		}
+		rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		copyHeader(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	default:
+		s.fake.ServeHTTP(w, r)
+	}
+}
+
+// Class returns the storage class AWS would report for an object.
+func (s *Server) Class(bucket, key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.classes[bucket+"/"+key]; c != "" {
+		return c
+	}
+	return "STANDARD"
+}
+
+func (s *Server) setClass(bucket, key, class string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if class == "" {
+		delete(s.classes, bucket+"/"+key)
+		return
+	}
+	s.classes[bucket+"/"+key] = class
+}
+
+var listEntry = regexp.MustCompile(`(?s)<Contents>(.*?)</Contents>`)
+var listKey = regexp.MustCompile(`<Key>(.*?)</Key>`)
+var listClass = regexp.MustCompile(`<StorageClass>.*?</StorageClass>`)
+
+// fixListing writes each object's storage class into a listing.
+func (s *Server) fixListing(bucket string, body []byte) []byte {
+	return listEntry.ReplaceAllFunc(body, func(entry []byte) []byte {
+		m := listKey.FindSubmatch(entry)
+		if m == nil {
+			return entry
+		}
+		var key string
+		if err := xml.Unmarshal([]byte("<k>"+string(m[1])+"</k>"), &key); err != nil {
+			return entry
+		}
+		class := "<StorageClass>" + xmlEscape(s.Class(bucket, key)) + "</StorageClass>"
+		if listClass.Match(entry) {
+			return listClass.ReplaceAll(entry, []byte(class))
+		}
+		return bytes.Replace(entry, []byte("</Contents>"), []byte(class+"</Contents>"), 1)
+	})
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	copyHeader(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	_, _ = io.Copy(w, rec.Body)
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
