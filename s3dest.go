@@ -163,6 +163,12 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}
+	if c.disableChunkEncoding {
+		// aws-chunked bodies only carry trailing checksums; s3dest's own
+		// uploads send their checksum as a header already, so this keeps
+		// Client() users off the trailer path too.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	}
 	switch c.requestChecksum {
 	case "when_supported":
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
