@@ -25,6 +25,11 @@ type FileInfo struct {
 	ETag         string    // without quotes
 	StorageClass string    // as the server reports it; "STANDARD" when it reports none
 	Archived     bool      // in an archive class: reading it now would fail
+
+	// Checksum is the object's whole-object checksum as "ALGORITHM:base64"
+	// (for example "CRC32C:mnG7TA=="), from Stat; "" when the server keeps
+	// none. Listings do not carry it.
+	Checksum string
 }
 
 // maxSinglePut is the largest object S3 takes in one PutObject or CopyObject.
@@ -138,7 +143,7 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	}
 	var out *s3.HeadObjectOutput
 	err = d.do(ctx, "stat", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		out, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key})
+		out, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
 		return err
 	})
 	if err != nil {
@@ -150,6 +155,7 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 		ModTime:      aws.ToTime(out.LastModified),
 		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
 		StorageClass: storageClass(string(out.StorageClass)),
+		Checksum:     headChecksum(out),
 	}
 	fi.Archived = d.isArchiveClass(fi.StorageClass)
 	return fi, nil

@@ -43,6 +43,14 @@ type config struct {
 	responseChecksum      string
 	lockMode              string
 	timeouts              Timeouts
+
+	// Transfers (transfer.go, multipart.go).
+	partSize    int64          // 0: default
+	concurrency int            // 0: default
+	progress    func(Progress) // nil: no reports
+
+	// Archive tiers (glacier.go, restore.go).
+	classFunc func(name string, size int64) string // nil: storageClass for all
 }
 
 // secret holds credentials behind a pointer, so that printing a config or a

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -156,4 +157,29 @@ type idleWriter struct {
 func (w idleWriter) Write(p []byte) (int, error) {
 	w.it.touch()
 	return w.w.Write(p)
+}
+
+// Progress reports how far one transfer has come.
+type Progress struct {
+	Name  string // the object name, relative to the prefix
+	Done  int64  // bytes moved so far
+	Total int64  // bytes in all, -1 when unknown
+}
+
+// headChecksum returns the whole-object checksum a HEAD answered with, as
+// "ALGORITHM:base64", or "". Composite multipart checksums ("...-N") are not
+// whole-object digests and are left out.
+func headChecksum(out *s3.HeadObjectOutput) string {
+	for _, c := range []struct{ algo, v string }{
+		{"CRC64NVME", aws.ToString(out.ChecksumCRC64NVME)},
+		{"CRC32C", aws.ToString(out.ChecksumCRC32C)},
+		{"CRC32", aws.ToString(out.ChecksumCRC32)},
+		{"SHA256", aws.ToString(out.ChecksumSHA256)},
+		{"SHA1", aws.ToString(out.ChecksumSHA1)},
+	} {
+		if c.v != "" && !strings.Contains(c.v, "-") {
+			return c.algo + ":" + c.v
+		}
+	}
+	return ""
 }
