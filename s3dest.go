@@ -1,6 +1,3 @@
-// Package s3dest is an Amazon S3 (and S3-compatible) backup destination.
-// See doc.go for the URL grammar, the region rules, storage classes,
-// archived objects and the error contract.
 package s3dest
 
 import (

@@ -1,0 +1,181 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/url"
+	"strings"
+
+	"github.com/aws/smithy-go"
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// fakeURL returns a destination URL for a bucket and prefix on the
+// in-process fake S3 server.
+func fakeURL(srv *s3test.Server, bucketAndPrefix string) string {
+	q := url.Values{}
+	q.Set("s3-server-name", srv.URL)
+	q.Set("aws-access-key-id", s3test.AccessKey)
+	q.Set("aws-secret-access-key", s3test.SecretKey)
+	q.Set("s3-location-constraint", "us-east-1")
+	return "s3://" + bucketAndPrefix + "?" + q.Encode()
+}
+
+func ExampleOpen() {
+	srv := s3test.Start() // an in-process fake S3 server on http://127.0.0.1:PORT
+	defer srv.Close()
+	ctx := context.Background()
+
+	// The URL is the one Duplicati stores; the secret never shows in String.
+	raw := "s3://backups/laptop/?s3-server-name=" + url.QueryEscape(srv.URL) +
+		"&aws-access-key-id=" + s3test.AccessKey +
+		"&aws-secret-access-key=" + s3test.SecretKey +
+		"&s3-location-constraint=us-east-1"
+	dest, err := s3dest.Open(ctx, raw, s3dest.WithCreateBucket(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.Put(ctx, "notes.txt", strings.NewReader("hello")); err != nil {
+		log.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := dest.Get(ctx, "notes.txt", &buf); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dest.Bucket(), dest.Prefix(), dest.Region())
+	fmt.Println(buf.String())
+	fmt.Println(strings.Contains(dest.String(), s3test.SecretKey))
+	// Output:
+	// backups laptop/ us-east-1
+	// hello
+	// false
+}
+
+func ExampleParseURL() {
+	u, err := s3dest.ParseURL("s3://AKIAEXAMPLE:wJalrXUtnFEMI@my-backups/laptop" +
+		"?s3-server-name=minio.example.com:9000&s3-location-constraint=eu-west-1&use-ssl=true")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.Bucket)
+	fmt.Println(u.Prefix)
+	fmt.Println(u.AccessKeyID, u.HasSecret())
+	fmt.Println(u.String())
+
+	// An unknown option is an error that suggests the closest known one.
+	_, err = s3dest.ParseURL("s3://my-backups/laptop?s3-storage-clas=GLACIER")
+	fmt.Println(errors.Is(err, s3dest.ErrInvalid))
+	fmt.Println(err)
+	// Output:
+	// my-backups
+	// laptop/
+	// AKIAEXAMPLE true
+	// s3://my-backups/laptop/?aws-access-key-id=AKIAEXAMPLE&s3-server-name=minio.example.com%3A9000&s3-location-constraint=eu-west-1&use-ssl=true
+	// true
+	// s3dest: parse-url: invalid argument: unknown option "s3-storage-clas": did you mean s3-storage-class?
+}
+
+func ExampleNew() {
+	ctx := context.Background()
+	creds := s3dest.WithCredentials("AKIAEXAMPLE", "wJalrXUtnFEMI")
+
+	// New does no network I/O. Without a server name the endpoint is the
+	// AWS one for the region, from the SDK's resolver.
+	for _, region := range []string{"eu-west-1", "cn-north-1"} {
+		dest, err := s3dest.New(ctx, "my-backups", creds, s3dest.WithRegion(region))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(dest.Region(), dest.Endpoint())
+	}
+
+	// A known provider's host name gives the region.
+	dest, err := s3dest.New(ctx, "my-backups", creds,
+		s3dest.WithServerName("s3.eu-central-2.wasabisys.com"), s3dest.WithPrefix("laptop"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dest.Region(), dest.Endpoint(), dest.Prefix())
+	// Output:
+	// eu-west-1 https://s3.eu-west-1.amazonaws.com
+	// cn-north-1 https://s3.cn-north-1.amazonaws.com.cn
+	// eu-central-2 https://s3.eu-central-2.wasabisys.com laptop/
+}
+
+func ExampleDestination_List() {
+	srv := s3test.Start()
+	defer srv.Close()
+	ctx := context.Background()
+
+	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.CreateBucket(ctx); err != nil {
+		log.Fatal(err)
+	}
+	// Explicit options override the URL's: one destination per storage class.
+	put := func(name, class, data string) {
+		d, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"), s3dest.WithStorageClass(class))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := d.Put(ctx, name, strings.NewReader(data)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	put("a.dblock", "", "first volume")
+	put("b.dblock", "GLACIER_IR", "second")
+	put("c.dblock", "GLACIER", "third")
+
+	for fi, err := range dest.List(ctx) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(fi.Name, fi.Size, fi.StorageClass, fi.Archived)
+	}
+	// Output:
+	// a.dblock 12 STANDARD false
+	// b.dblock 6 GLACIER_IR false
+	// c.dblock 5 GLACIER true
+}
+
+func ExampleDestination_Get() {
+	srv := s3test.Start()
+	defer srv.Close()
+	ctx := context.Background()
+
+	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"), s3dest.WithCreateBucket(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.Put(ctx, "present.txt", strings.NewReader("data")); err != nil {
+		log.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := dest.Get(ctx, "present.txt", &buf); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(buf.String())
+
+	err = dest.Get(ctx, "missing.txt", &buf)
+	fmt.Println(errors.Is(err, s3dest.ErrObjectNotFound))
+	var e *s3dest.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Op, e.Bucket, e.Key, e.Code)
+	}
+	// The SDK's error is there too.
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.ErrorCode())
+	}
+	// Output:
+	// data
+	// true
+	// get backups laptop/missing.txt NoSuchKey
+	// NoSuchKey
+}

@@ -1,0 +1,106 @@
+// Command quickstart shows s3dest at work without an account: it starts an
+// in-process fake S3 server, opens a destination on it from a Duplicati
+// style URL, and creates, lists, reads, renames and deletes a few objects.
+//
+//	go run ./examples/quickstart
+//
+// To try a real bucket, replace the URL with your own, for example
+// s3://my-bucket/laptop?s3-location-constraint=eu-west-1&aws-access-key-id=...&aws-secret-access-key=...
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+	"net/url"
+	"strings"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+func main() {
+	log.SetFlags(0)
+	ctx := context.Background()
+
+	srv := s3test.Start()
+	defer srv.Close()
+	fmt.Println("fake S3 server at", srv.URL)
+
+	rawURL := "s3://backups/laptop/" +
+		"?s3-server-name=" + url.QueryEscape(srv.URL) +
+		"&use-ssl=false" +
+		"&aws-access-key-id=" + s3test.AccessKey +
+		"&aws-secret-access-key=" + s3test.SecretKey +
+		"&s3-location-constraint=us-east-1"
+	dest, err := s3dest.Open(ctx, rawURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("opened", dest) // String leaves the secret out
+	fmt.Println("endpoint", dest.Endpoint(), "region", dest.Region())
+
+	if err := dest.CreateBucket(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("created bucket", dest.Bucket())
+
+	// A second destination on the same URL, with a storage class for its
+	// uploads. Explicit options override the URL's.
+	cold, err := s3dest.Open(ctx, rawURL, s3dest.WithStorageClass("GLACIER_IR"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	files := []struct {
+		dest *s3dest.Destination
+		name string
+		data string
+	}{
+		{dest, "duplicati-20260101T000000Z.dlist.zip", "file list"},
+		{cold, "duplicati-b0001.dblock.zip", "a block volume, kept in Glacier Instant Retrieval"},
+	}
+	for _, f := range files {
+		if err := f.dest.Put(ctx, f.name, strings.NewReader(f.data)); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("put %s (%d bytes)\n", f.name, len(f.data))
+	}
+
+	list(ctx, dest)
+
+	name, want := files[1].name, files[1].data
+	var buf bytes.Buffer
+	if err := dest.Get(ctx, name, &buf); err != nil {
+		log.Fatal(err)
+	}
+	if buf.String() != want {
+		log.Fatalf("get %s: got %q, want %q", name, buf.String(), want)
+	}
+	fmt.Printf("got %s back (%d bytes, content matches)\n", name, buf.Len())
+
+	renamed := "duplicati-b0002.dblock.zip"
+	if err := dest.Rename(ctx, name, renamed); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("renamed", name, "to", renamed)
+
+	if err := dest.Delete(ctx, files[0].name); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted", files[0].name)
+
+	list(ctx, dest)
+}
+
+// list prints every object of the destination.
+func list(ctx context.Context, dest *s3dest.Destination) {
+	fmt.Println("list:")
+	for fi, err := range dest.List(ctx) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("  %-40s %4d bytes  %-10s archived=%v\n", fi.Name, fi.Size, fi.StorageClass, fi.Archived)
+	}
+}
