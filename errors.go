@@ -163,7 +163,7 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 
 // hints say how to fix the common failures, by category.
 var hints = map[error]string{
-	ErrBucketNotFound:  "create it with CreateBucket, s3dest mb, or WithCreateBucket(true)",
+	ErrBucketNotFound:  "create it with CreateBucket, or let WithCreateBucket(true) create it on first use",
 	ErrObjectArchived:  "restore it first",
 	ErrAccessDenied:    "check aws-access-key-id, aws-secret-access-key and the bucket policy",
 	ErrBucketNameTaken: "bucket names are global: choose another name",

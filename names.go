@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -60,7 +61,8 @@ func dnsCompatible(b string, withTLS bool) bool {
 // normalizePrefix trims the prefix, drops leading slashes and adds the
 // trailing one; "" stays "".
 func normalizePrefix(p string) (string, error) {
-	p = strings.TrimLeft(strings.TrimSpace(p), "/")
+	p = strings.TrimLeftFunc(p, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
+	p = strings.TrimRightFunc(p, unicode.IsSpace)
 	if p == "" {
 		return "", nil
 	}

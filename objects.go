@@ -209,7 +209,8 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	if fi.StorageClass != "STANDARD" {
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
-	err = d.do(ctx, "rename", src, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+	// No short timeout: a server-side copy of gigabytes takes minutes.
+	err = d.do(ctx, "rename", src, 0, func(ctx context.Context, c *s3.Client) error {
 		_, err := c.CopyObject(ctx, in)
 		return err
 	})

@@ -38,7 +38,7 @@ type config struct {
 	disablePayloadSigning bool
 	dualStack, fips       bool
 	accelerate            bool
-	maxRetries            int    // 0: SDK default
+	retryAttempts         int    // attempts per request; 0: SDK default (3)
 	requestChecksum       string // "", "when_supported", "when_required"
 	responseChecksum      string
 	lockMode              string
@@ -60,8 +60,9 @@ type secret struct {
 	secretAccessKey string
 }
 
-// Timeouts bound how long a single call may take. A zero field means no
-// limit of that kind.
+// Timeouts bound how long a single call may take. A zero field keeps its
+// default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); a negative one
+// removes that limit.
 type Timeouts struct {
 	// Short bounds calls that move no object data: HEAD, DELETE, COPY,
 	// bucket calls. Duplicati's short-timeout.
@@ -172,9 +173,20 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// WithTimeouts bounds single calls; see Timeouts. Duplicati's short-timeout,
-// list-timeout and read-write-timeout.
-// Default: no limits beyond the HTTP client's.
+// WithRetryMaxAttempts sets how many times one request is tried before its
+// error is returned, the first try included: 1 turns retries off. Throttling
+// (503 SlowDown), 5xx answers and broken connections are retried with
+// backoff; permanent errors (403, 404, archived objects) never are.
+// Duplicati's s3-ext-maxerrorretry is this minus one.
+// Default: 3 (the SDK's standard retryer).
+func WithRetryMaxAttempts(n int) Option {
+	return func(c *config) { c.retryAttempts = n }
+}
+
+// WithTimeouts bounds single calls so that a stalled server cannot hang a
+// backup; see Timeouts. Duplicati's short-timeout, list-timeout and
+// read-write-timeout.
+// Default: Short 30s, List 10m, ReadWrite 30s.
 func WithTimeouts(t Timeouts) Option {
 	return func(c *config) { c.timeouts = t }
 }

@@ -25,14 +25,17 @@ type endpointPlan struct {
 	aws       bool   // an AWS endpoint: the host follows the region
 	tls       bool   // https
 	host      string // host[:port] of a custom server; "" on AWS
-	region    string // the signing region when known; "" means discover it
+	region    string // the bucket's region when known; "" means discover it
+	auth      string // signing region override, "" to sign for the region
 	pathStyle bool
 	lc        string // LocationConstraint for CreateBucket, as given ("EU" stays)
 }
 
-// planEndpoint applies the region rules: the signing region is the auth
-// region, else the location constraint, else the one a known provider's host
-// name encodes, else unknown (signed for us-east-1 until discovered).
+// planEndpoint applies the region rules: the bucket's region (which picks
+// the AWS host) is the location constraint, else the one a known provider's
+// host name encodes, else the auth region, else unknown (us-east-1 until
+// discovered). Requests are signed for the auth region when given, else for
+// the bucket's region.
 func planEndpoint(bucket string, c *config) (endpointPlan, error) {
 	var p endpointPlan
 	p.tls = true
@@ -71,7 +74,8 @@ func planEndpoint(bucket string, c *config) (endpointPlan, error) {
 	if c.useSSL != nil {
 		p.tls = *c.useSSL
 	}
-	p.region = firstNonEmpty(auth, region, hostRegion)
+	p.region = firstNonEmpty(region, hostRegion, auth)
+	p.auth = auth
 	if p.lc == "" && region == "" && hostRegion != "" && p.aws {
 		p.lc = hostRegion
 	}
@@ -261,7 +265,7 @@ func (d *Destination) discover(ctx context.Context) (*clientState, error) {
 	if !answered {
 		return st, nil // no answer (network, ctx): the operation itself will report it
 	}
-	if region == "" || region == st.region {
+	if region == "" || region == st.home {
 		next := *st
 		next.settled = true
 		d.state.Store(&next)
@@ -300,7 +304,7 @@ func isWrongRegion(err error, kind error, st *clientState) bool {
 	}
 	_, status := errorCode(err)
 	r := responseHeader(err, "x-amz-bucket-region")
-	return status == 400 && r != "" && r != st.region
+	return status == 400 && r != "" && r != st.home
 }
 
 // heal switches to the bucket's real region after a wrong-region answer, once
@@ -310,20 +314,20 @@ func (d *Destination) heal(ctx context.Context, st *clientState, cause error) (*
 	if region == "" {
 		region, _ = d.probeRegion(ctx, st)
 	}
-	if region == "" || region == st.region {
+	if region == "" || region == st.home {
 		return nil, false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cur := d.state.Load(); cur != st {
-		return cur, cur.region == region // another caller healed meanwhile
+		return cur, cur.home == region // another caller healed meanwhile
 	}
 	next, err := d.newClientState(ctx, region, true)
 	if err != nil {
 		return nil, false
 	}
 	d.log.Warn("s3dest: the bucket is in another region; using it",
-		"bucket", d.bucket, "configured", st.region, "region", region, "endpoint", next.endpoint)
+		"bucket", d.bucket, "configured", st.home, "region", region, "endpoint", next.endpoint)
 	d.state.Store(next)
 	return next, true
 }

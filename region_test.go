@@ -46,8 +46,12 @@ func TestEndpointAndRegion(t *testing.T) {
 			result{"https://s3.us-west-2.amazonaws.com", "us-west-2", false}},
 		{"global host with a region", []s3dest.Option{s3dest.WithServerName("s3.amazonaws.com"), s3dest.WithRegion("sa-east-1")},
 			result{"https://s3.sa-east-1.amazonaws.com", "sa-east-1", false}},
-		{"auth region overrides", []s3dest.Option{s3dest.WithRegion("eu-west-1"), s3dest.WithAuthRegion("eu-west-3")},
+		{"auth region signs, location constraint picks the host", []s3dest.Option{s3dest.WithRegion("eu-west-1"), s3dest.WithAuthRegion("eu-west-3")},
+			result{"https://s3.eu-west-1.amazonaws.com", "eu-west-3", false}},
+		{"auth region alone picks the host too", []s3dest.Option{s3dest.WithAuthRegion("eu-west-3")},
 			result{"https://s3.eu-west-3.amazonaws.com", "eu-west-3", false}},
+		{"auth region for a provider", []s3dest.Option{s3dest.WithServerName("s3.fr-par.scw.cloud"), s3dest.WithAuthRegion("us-east-1")},
+			result{"https://s3.fr-par.scw.cloud", "us-east-1", true}},
 		{"dotted bucket over TLS is path-style", nil, result{"https://s3.us-east-1.amazonaws.com", "us-east-1", true}},
 		{"local server with scheme", []s3dest.Option{s3dest.WithServerName("http://127.0.0.1:9000")},
 			result{"http://127.0.0.1:9000", "us-east-1", true}},
@@ -124,7 +128,7 @@ func TestNewValidates(t *testing.T) {
 		"IP bucket":          {"10.0.0.1", []s3dest.Option{creds}, "IP address"},
 		"class with space":   {"backups", []s3dest.Option{creds, s3dest.WithStorageClass("DEEP ARCHIVE")}, "storage class"},
 		"prefix with ..":     {"backups", []s3dest.Option{creds, s3dest.WithPrefix("a/../b")}, "prefix"},
-		"negative timeout":   {"backups", []s3dest.Option{creds, s3dest.WithTimeouts(s3dest.Timeouts{Short: -1})}, "timeout"},
+		"retry attempts":     {"backups", []s3dest.Option{creds, s3dest.WithRetryMaxAttempts(-1)}, "retry"},
 	} {
 		_, err := s3dest.New(t.Context(), tc.bucket, tc.opts...)
 		if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {

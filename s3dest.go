@@ -24,7 +24,10 @@ type Destination struct {
 	cfg     config
 	plan    endpointPlan
 	archive []string // upper-case archive classes
-	log     *slog.Logger
+	// givenTimeouts are the timeouts as the options gave them, for String;
+	// cfg.timeouts holds the effective ones (0: no limit).
+	givenTimeouts Timeouts
+	log           *slog.Logger
 
 	mu    sync.Mutex // serialises region changes
 	state atomic.Pointer[clientState]
@@ -35,6 +38,7 @@ type Destination struct {
 type clientState struct {
 	client   *s3.Client
 	region   string // signing region
+	home     string // the bucket's region as known: picks the AWS host
 	endpoint string // scheme://host[:port]
 	settled  bool   // the region is known: given, derived, or discovered
 }
@@ -66,7 +70,8 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 	if err := validateConfig(&c); err != nil {
 		return fail("%v", err)
 	}
-	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger}
+	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
+	d.cfg.timeouts = effectiveTimeouts(c.timeouts)
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -117,13 +122,29 @@ func validateConfig(c *config) error {
 			return fmt.Errorf("s3-lock-mode %q %v", c.lockMode, err)
 		}
 	}
-	if c.maxRetries < 0 {
-		return fmt.Errorf("the retry count %d is negative", c.maxRetries)
-	}
-	if c.timeouts.Short < 0 || c.timeouts.List < 0 || c.timeouts.ReadWrite < 0 {
-		return fmt.Errorf("timeouts must not be negative")
+	if c.retryAttempts < 0 || c.retryAttempts > 100 {
+		return fmt.Errorf("retry attempts %d: give a number from 1 to 100 (0 for the default)", c.retryAttempts)
 	}
 	return nil
+}
+
+// effectiveTimeouts applies the defaults to zero fields and turns negative
+// ones (no limit) into zero.
+func effectiveTimeouts(t Timeouts) Timeouts {
+	pick := func(v, def time.Duration) time.Duration {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return 0
+		}
+		return v
+	}
+	return Timeouts{
+		Short:     pick(t.Short, 30*time.Second),
+		List:      pick(t.List, 10*time.Minute),
+		ReadWrite: pick(t.ReadWrite, 30*time.Second),
+	}
 }
 
 // checkHeaderValue refuses values that cannot travel in an HTTP header.
@@ -136,11 +157,13 @@ func checkHeaderValue(what, v string) error {
 	return nil
 }
 
-// newClientState builds the SDK client that signs for region ("" signs for
-// us-east-1 until the region is discovered).
+// newClientState builds the SDK client for a bucket in region ("" means
+// us-east-1 until the region is discovered); it signs for the auth region
+// when one is given.
 func (d *Destination) newClientState(ctx context.Context, region string, settled bool) (*clientState, error) {
 	c := &d.cfg
-	sign := firstNonEmpty(region, defaultRegion)
+	region = firstNonEmpty(region, defaultRegion)
+	sign := firstNonEmpty(d.plan.auth, region)
 	creds := *c.creds
 	o := s3.Options{
 		Region: sign,
@@ -184,8 +207,8 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	if c.fips {
 		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
 	}
-	if c.maxRetries > 0 {
-		o.RetryMaxAttempts = c.maxRetries + 1
+	if c.retryAttempts > 0 {
+		o.RetryMaxAttempts = c.retryAttempts
 	}
 	if c.httpClient != nil {
 		o.HTTPClient = c.httpClient
@@ -195,7 +218,7 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	}
 	var endpoint string
 	if d.plan.aws {
-		ep, err := awsEndpoint(ctx, sign, c)
+		ep, err := awsEndpoint(ctx, region, c)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +240,7 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	if o.BaseEndpoint != nil {
 		endpoint = *o.BaseEndpoint
 	}
-	return &clientState{client: s3.New(o), region: sign, endpoint: endpoint, settled: settled}, nil
+	return &clientState{client: s3.New(o), region: sign, home: region, endpoint: endpoint, settled: settled}, nil
 }
 
 // Bucket returns the bucket name.
@@ -251,13 +274,17 @@ func (d *Destination) String() string {
 		Bucket: d.bucket, Prefix: d.prefix, Region: c.region, ServerName: c.serverName,
 		AuthRegion: c.authRegion, UseSSL: c.useSSL, StorageClass: c.storageClass,
 		ArchiveClasses: c.archiveClasses, PathStyle: c.pathStyle, ListV1: c.listV1,
-		RecursiveList: c.recursiveList, LockMode: c.lockMode, Timeouts: c.timeouts,
+		RecursiveList: c.recursiveList, LockMode: c.lockMode, Timeouts: d.givenTimeouts,
 		DisableChunkEncoding: c.disableChunkEncoding, DisablePayloadSigning: c.disablePayloadSigning,
-		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate, MaxRetries: c.maxRetries,
+		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate,
 		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
 	}
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID
+	}
+	if c.retryAttempts > 0 {
+		n := c.retryAttempts - 1
+		u.MaxErrorRetry = &n
 	}
 	return u.String()
 }

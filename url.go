@@ -39,7 +39,7 @@ type URL struct {
 	DualStack             bool   // s3-ext-usedualstackendpoint
 	FIPS                  bool   // s3-ext-usefipsendpoint
 	Accelerate            bool   // s3-ext-useaccelerateendpoint
-	MaxRetries            int    // s3-ext-maxerrorretry; 0: SDK default
+	MaxErrorRetry         *int   // s3-ext-maxerrorretry: retries after the first try; nil: SDK default
 	RequestChecksum       string // s3-ext-requestchecksumcalculation: when_supported or when_required
 	ResponseChecksum      string // s3-ext-responsechecksumvalidation: when_supported or when_required
 
@@ -155,10 +155,15 @@ var urlOptions = []urlOption{
 			if err != nil || n < 0 || n > 100 {
 				return fmt.Errorf("must be a whole number from 0 to 100")
 			}
-			s.u.MaxRetries = n
+			s.u.MaxErrorRetry = &n
 			return nil
 		},
-		get: func(u *URL) (string, bool) { return strconv.Itoa(u.MaxRetries), u.MaxRetries != 0 }},
+		get: func(u *URL) (string, bool) {
+			if u.MaxErrorRetry == nil {
+				return "", false
+			}
+			return strconv.Itoa(*u.MaxErrorRetry), true
+		}},
 	{name: "s3-ext-requestchecksumcalculation",
 		set: func(s *parseState, v string) error { return parseChecksumMode(v, &s.u.RequestChecksum) },
 		get: func(u *URL) (string, bool) { return u.RequestChecksum, u.RequestChecksum != "" }},
@@ -219,6 +224,7 @@ func ParseURL(rawURL string) (*URL, error) {
 		authority = authority[at+1:]
 		id, pass, hasPass := strings.Cut(userinfo, ":")
 		idDec, err := url.PathUnescape(id)
+		idDec = strings.TrimSpace(idDec)
 		if err != nil {
 			return fail("the access key id before '@' has an invalid %%-escape")
 		}
@@ -228,6 +234,7 @@ func ParseURL(rawURL string) (*URL, error) {
 			if err != nil {
 				return fail("the secret before '@' has an invalid %%-escape")
 			}
+			passDec = strings.TrimSpace(passDec)
 			userSecret = &passDec
 		}
 	}
@@ -339,7 +346,9 @@ func (u *URL) Options() []Option {
 		c.disableChunkEncoding = u.DisableChunkEncoding
 		c.disablePayloadSigning = u.DisablePayloadSigning
 		c.dualStack, c.fips, c.accelerate = u.DualStack, u.FIPS, u.Accelerate
-		c.maxRetries = u.MaxRetries
+		if u.MaxErrorRetry != nil {
+			c.retryAttempts = *u.MaxErrorRetry + 1
+		}
 		c.requestChecksum = u.RequestChecksum
 		c.responseChecksum = u.ResponseChecksum
 	}}
@@ -431,6 +440,16 @@ func parseTimeout(v string, dst *time.Duration) error {
 			return bad
 		}
 		*dst = time.Duration(n) * time.Second
+		if n == 0 {
+			*dst = -1 // "0": no limit
+		}
+		return nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		*dst = d
+		if d == 0 {
+			*dst = -1
+		}
 		return nil
 	}
 	var total time.Duration
@@ -472,8 +491,11 @@ func parseTimeout(v string, dst *time.Duration) error {
 }
 
 func fmtTimeout(d time.Duration) (string, bool) {
-	if d == 0 {
+	switch {
+	case d == 0:
 		return "", false
+	case d < 0:
+		return "0", true
 	}
 	return d.String(), true
 }
@@ -487,9 +509,6 @@ func splitList(v string) []string {
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}
-	}
-	if out == nil {
-		out = []string{}
 	}
 	return out
 }
