@@ -17,7 +17,7 @@ func validateBucket(b string) error {
 	case b == "":
 		return fmt.Errorf("the bucket name is empty: a destination URL looks like s3://bucket/prefix")
 	case len(b) < 3 || len(b) > 255:
-		return fmt.Errorf("bucket name %q must be 3 to 63 characters long", truncate(b, 70))
+		return fmt.Errorf("bucket name %q must be 3 to 63 characters long (255 for legacy buckets)", truncate(b, 70))
 	}
 	for i, r := range b {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_'

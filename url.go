@@ -3,6 +3,7 @@ package s3dest
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,7 +210,10 @@ func ParseURL(rawURL string) (*URL, error) {
 		on := true
 		u.UseSSL = &on
 	default:
-		return fail("unsupported scheme %q: use s3:// (or s3s://)", truncate(scheme, 20))
+		if !schemeRE.MatchString(scheme) { // not a scheme: may hold a secret, so not shown
+			return fail("the URL does not start with s3:// (or s3s://)")
+		}
+		return fail("unsupported scheme %q: use s3:// (or s3s://)", scheme)
 	}
 	if strings.ContainsAny(rest, "#") {
 		return fail("the URL contains '#': percent-encode it as %%23 (in a secret too)")
@@ -240,6 +244,12 @@ func ParseURL(rawURL string) (*URL, error) {
 	}
 	// Duplicati ignores a port in the authority: the port belongs in s3-server-name.
 	if i := strings.LastIndex(authority, ":"); i >= 0 {
+		if port := authority[i+1:]; strings.Trim(port, "0123456789") != "" {
+			// Most likely a secret with an unescaped '/' or '?' cut the
+			// authority short: say so without showing any of it.
+			return fail("the host part has a ':' not followed by a port: percent-encode '/' (%%2F), '?' (%%3F) " +
+				"and '@' (%%40) in a key or secret given before '@'")
+		}
 		authority = authority[:i]
 	}
 	u.Bucket = authority
@@ -259,7 +269,7 @@ func ParseURL(rawURL string) (*URL, error) {
 			if pair == "" {
 				continue
 			}
-			k, v, _ := strings.Cut(pair, "=")
+			k, v, hasValue := strings.Cut(pair, "=")
 			key, err := url.QueryUnescape(k)
 			if err != nil {
 				return fail("an option name has an invalid %%-escape")
@@ -267,7 +277,13 @@ func ParseURL(rawURL string) (*URL, error) {
 			key = strings.ToLower(strings.TrimSpace(key))
 			o, ok := lookupOption(key)
 			if !ok {
-				return fail("unknown option %q%s", truncate(key, 40), suggest(key))
+				// A key not shaped like an option name may be a piece of a
+				// secret cut off by an unescaped '&': never show it.
+				if !optionNameRE.MatchString(key) && !(hasValue && simpleNameRE.MatchString(key)) {
+					return fail("the query has a part that is not an option=value pair: " +
+						"percent-encode '&' (%%26), '=' (%%3D) and '+' (%%2B) in values")
+				}
+				return fail("unknown option %q%s", key, suggest(key))
 			}
 			val, err := url.QueryUnescape(v)
 			if err != nil {
@@ -431,6 +447,16 @@ func parseLockMode(v string) (string, error) {
 	return "", fmt.Errorf("must be governance or compliance")
 }
 
+// maxTimeout bounds timeouts, far beyond any sensible one, so that no
+// spelling can overflow.
+const maxTimeout = 366 * 24 * time.Hour
+
+var (
+	schemeRE     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,15}$`)
+	optionNameRE = regexp.MustCompile(`^[a-z0-9]+([-_][a-z0-9]+)+$`)
+	simpleNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,39}$`)
+)
+
 // parseTimeout reads Duplicati's time spans: a number of seconds, or a Go
 // duration, with D for days and W for weeks ("30s", "10m", "1h30m", "2D").
 func parseTimeout(v string, dst *time.Duration) error {
@@ -439,13 +465,16 @@ func parseTimeout(v string, dst *time.Duration) error {
 		if n < 0 {
 			return bad
 		}
+		if time.Duration(n)*time.Second > maxTimeout {
+			return fmt.Errorf("longer than a year: give a shorter duration")
+		}
 		*dst = time.Duration(n) * time.Second
 		if n == 0 {
 			*dst = -1 // "0": no limit
 		}
 		return nil
 	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 && d <= maxTimeout {
 		*dst = d
 		if d == 0 {
 			*dst = -1
@@ -483,10 +512,16 @@ func parseTimeout(v string, dst *time.Duration) error {
 		default:
 			return bad
 		}
+		if n > int64(maxTimeout/d) || total+time.Duration(n)*d > maxTimeout {
+			return fmt.Errorf("longer than a year: give a shorter duration")
+		}
 		total += time.Duration(n) * d
 		v = v[i+len(unit):]
 	}
 	*dst = total
+	if total == 0 {
+		*dst = -1 // "0D": no limit, like "0"
+	}
 	return nil
 }
 

@@ -1,0 +1,94 @@
+package s3dest
+
+import "testing"
+
+// TestParseURLSecret checks the one thing the black-box tests cannot see: the
+// secret access key ParseURL keeps, with its precedence
+// aws-secret-access-key > userinfo password > auth-password.
+func TestParseURLSecret(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" means no secret
+	}{
+		{"s3://bucket/p", ""},
+		{"s3://AKID@bucket/p", ""},
+		{"s3://AKID:@bucket/p", ""},
+		{"s3://AKID:s3cr3t@bucket/p", "s3cr3t"},
+		{"s3://AKID:a+b%2Fc%40d%3Ae@bucket/p", "a+b/c@d:e"},
+		{"s3://AKID:p@ss:w@rd@bucket/p", "p@ss:w@rd"},
+		{"s3://AKID:s3cr3t@bucket:9000/p", "s3cr3t"},
+		{"s3://AKID:%20s3cr3t%09@bucket/p", "s3cr3t"},
+		{"s3://AKID:%20@bucket/?auth-password=authpass", "authpass"},
+		{"s3://bucket/?aws-secret-access-key=q1", "q1"},
+		{"s3://bucket/?AWS-Secret-Access-Key=q1", "q1"},
+		{"s3://bucket/?aws_secret_access_key=under", "under"},
+		{"s3://bucket/?aws-secret-access-key=a+b%2Bc%26d", "a b+c&d"},
+		{"s3://bucket/?aws-secret-access-key=+padded+", "padded"},
+		{"s3://bucket/?auth-password=authpass", "authpass"},
+		{"s3://USER:userpass@bucket/?auth-password=authpass", "userpass"},
+		{"s3://USER:userpass@bucket/?aws-secret-access-key=q1&auth-password=authpass", "q1"},
+		{"s3://USER:userpass@bucket/?auth-password=authpass&aws_secret_access_key=under", "under"},
+		{"s3://USER:userpass@bucket/?aws-secret-access-key=", "userpass"},
+		{"s3://USER:@bucket/?auth-password=authpass", "authpass"},
+		{"s3://bucket/?aws-secret-access-key=first&aws-secret-access-key=second", "second"},
+		{"s3s://bucket/?auth-username=u&auth-password=pw", "pw"},
+	}
+	for _, tc := range tests {
+		u, err := ParseURL(tc.in)
+		if err != nil {
+			t.Errorf("ParseURL(%q): %v", tc.in, err)
+			continue
+		}
+		got := ""
+		if u.secretKey != nil {
+			got = *u.secretKey
+		}
+		if got != tc.want {
+			t.Errorf("ParseURL(%q) secret = %q, want %q", tc.in, got, tc.want)
+		}
+		if u.HasSecret() != (tc.want != "") {
+			t.Errorf("ParseURL(%q).HasSecret() = %v", tc.in, u.HasSecret())
+		}
+	}
+}
+
+// TestURLOptionsCarrySecret checks that Options hands the parsed key pair to
+// the config, the only place outside URL that holds the secret.
+func TestURLOptionsCarrySecret(t *testing.T) {
+	u, err := ParseURL("s3://USER:userpass@bucket/?aws-access-key-id=AKID&auth-password=authpass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c config
+	for _, o := range u.Options() {
+		o(&c)
+	}
+	if c.creds == nil || *c.creds != (secret{accessKeyID: "AKID", secretAccessKey: "userpass"}) {
+		t.Errorf("config credentials = %+v, want AKID / userpass", c.creds)
+	}
+}
+
+// TestURLOptionsRetries: s3-ext-maxerrorretry counts retries, the config
+// counts attempts; no option leaves the SDK default.
+func TestURLOptionsRetries(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"s3://bucket/", 0},
+		{"s3://bucket/?s3-ext-maxerrorretry=0", 1},
+		{"s3://bucket/?s3-ext-maxerrorretry=4", 5},
+	} {
+		u, err := ParseURL(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c config
+		for _, o := range u.Options() {
+			o(&c)
+		}
+		if c.retryAttempts != tc.want {
+			t.Errorf("ParseURL(%q).Options(): retryAttempts = %d, want %d", tc.in, c.retryAttempts, tc.want)
+		}
+	}
+}
