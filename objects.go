@@ -26,6 +26,9 @@ type FileInfo struct {
 	StorageClass string    // as the server reports it; "STANDARD" when it reports none
 	Archived     bool      // in an archive class: reading it now would fail
 
+	Restoring     bool      // a restore has been requested and is not finished
+	RestoredUntil time.Time // zero unless a restored copy is readable until then
+
 	// Checksum is the object's whole-object checksum as "ALGORITHM:base64"
 	// (for example "CRC32C:mnG7TA=="), from Stat; "" when the server keeps
 	// none. Listings do not carry it.
@@ -82,16 +85,37 @@ func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 }
 
 // listPage fetches one page; next is the token (or marker) of the following
-// page, nil at the end.
+// page, nil at the end. It asks for each object's RestoreStatus, and falls
+// back to a plain listing, once for the destination's life, on a server that
+// refuses the attribute.
 func (d *Destination) listPage(ctx context.Context, c *s3.Client, token *string) ([]types.Object, *string, error) {
 	var delim *string
 	if !d.cfg.recursiveList {
 		delim = aws.String("/")
 	}
+	var attrs []types.OptionalObjectAttributes
+	if !d.noRestoreStatus.Load() {
+		attrs = []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus}
+	}
+	page, next, err := d.listOnce(ctx, c, token, delim, attrs)
+	if err != nil && attrs != nil && rejectsRestoreStatus(err) {
+		if page, next, err2 := d.listOnce(ctx, c, token, delim, nil); err2 == nil {
+			d.noteNoRestoreStatus(err)
+			return page, next, nil
+		}
+	}
+	return page, next, err
+}
+
+func (d *Destination) listOnce(ctx context.Context, c *s3.Client, token, delim *string, attrs []types.OptionalObjectAttributes) ([]types.Object, *string, error) {
 	if d.cfg.listV1 {
-		out, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim, Marker: token})
-		if err != nil || !aws.ToBool(out.IsTruncated) {
-			return outContents(out), nil, err
+		out, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim,
+			Marker: token, OptionalObjectAttributes: attrs})
+		if err != nil {
+			return nil, nil, err
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return out.Contents, nil, nil
 		}
 		next := out.NextMarker
 		if next == nil && len(out.Contents) > 0 {
@@ -99,7 +123,8 @@ func (d *Destination) listPage(ctx context.Context, c *s3.Client, token *string)
 		}
 		return out.Contents, next, nil
 	}
-	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim, ContinuationToken: token})
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, Delimiter: delim,
+		ContinuationToken: token, OptionalObjectAttributes: attrs})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,22 +134,14 @@ func (d *Destination) listPage(ctx context.Context, c *s3.Client, token *string)
 	return out.Contents, out.NextContinuationToken, nil
 }
 
-func outContents(out *s3.ListObjectsOutput) []types.Object {
-	if out == nil {
-		return nil
-	}
-	return out.Contents
-}
-
 func (d *Destination) fileInfo(o types.Object) FileInfo {
 	fi := FileInfo{
-		Name:         strings.TrimPrefix(aws.ToString(o.Key), d.prefix),
-		Size:         aws.ToInt64(o.Size),
-		ModTime:      aws.ToTime(o.LastModified),
-		ETag:         strings.Trim(aws.ToString(o.ETag), `"`),
-		StorageClass: storageClass(string(o.StorageClass)),
+		Name:    strings.TrimPrefix(aws.ToString(o.Key), d.prefix),
+		Size:    aws.ToInt64(o.Size),
+		ModTime: aws.ToTime(o.LastModified),
+		ETag:    strings.Trim(aws.ToString(o.ETag), `"`),
 	}
-	fi.Archived = d.isArchiveClass(fi.StorageClass)
+	d.apply(&fi, listState(o))
 	return fi
 }
 
@@ -150,14 +167,15 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 		return FileInfo{}, err
 	}
 	fi := FileInfo{
-		Name:         name,
-		Size:         aws.ToInt64(out.ContentLength),
-		ModTime:      aws.ToTime(out.LastModified),
-		ETag:         strings.Trim(aws.ToString(out.ETag), `"`),
-		StorageClass: storageClass(string(out.StorageClass)),
-		Checksum:     headChecksum(out),
+		Name:     name,
+		Size:     aws.ToInt64(out.ContentLength),
+		ModTime:  aws.ToTime(out.LastModified),
+		ETag:     strings.Trim(aws.ToString(out.ETag), `"`),
+		Checksum: headChecksum(out),
 	}
-	fi.Archived = d.isArchiveClass(fi.StorageClass)
+	s := archiveState{class: storageClass(string(out.StorageClass)), tierStatus: string(out.ArchiveStatus)}
+	s.restoring, s.restoredUntil = parseRestoreHeader(aws.ToString(out.Restore))
+	d.apply(&fi, s)
 	return fi, nil
 }
 

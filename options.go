@@ -51,6 +51,7 @@ type config struct {
 
 	// Archive tiers (glacier.go, restore.go).
 	classFunc func(name string, size int64) string // nil: storageClass for all
+	clock     clock                                // nil: the real one (tests replace it)
 }
 
 // secret holds credentials behind a pointer, so that printing a config or a

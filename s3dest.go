@@ -29,8 +29,12 @@ type Destination struct {
 	givenTimeouts Timeouts
 	log           *slog.Logger
 
+	clock clock
+
 	mu    sync.Mutex // serialises region changes
 	state atomic.Pointer[clientState]
+
+	noRestoreStatus atomic.Bool // the server refused RestoreStatus in a listing
 }
 
 // clientState is the SDK client for one region; it is replaced, never
@@ -72,6 +76,10 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
 	d.cfg.timeouts = effectiveTimeouts(c.timeouts)
+	d.clock = c.clock
+	if d.clock == nil {
+		d.clock = realClock{}
+	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -108,6 +116,9 @@ func validateConfig(c *config) error {
 		return fmt.Errorf("a secret access key without an access key id: give aws-access-key-id too")
 	case c.creds.secretAccessKey == "":
 		return fmt.Errorf("access key id %q has no secret: give aws-secret-access-key too", c.creds.accessKeyID)
+	}
+	if err := checkHeaderValue("access key id", c.creds.accessKeyID); err != nil {
+		return err
 	}
 	if err := checkHeaderValue("storage class", c.storageClass); err != nil {
 		return err

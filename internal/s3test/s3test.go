@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -52,15 +53,25 @@ type Server struct {
 	srv  *httptest.Server
 	fake http.Handler
 
-	mu      sync.Mutex
-	hook    Hook
-	reqs    []Request
-	classes map[string]string // "bucket/key" -> storage class, as AWS would report it
+	// RestorePolls is how many HEAD requests a restore takes to complete
+	// (default 1: the first poll after the request sees it done).
+	RestorePolls int
+	// Now is the server's clock for restore expiry dates (default time.Now).
+	Now func() time.Time
+	// RejectRestoreStatus makes listings that ask for RestoreStatus fail
+	// with 400 InvalidArgument, as some S3-compatible servers do.
+	RejectRestoreStatus bool
+
+	mu       sync.Mutex
+	hook     Hook
+	reqs     []Request
+	classes  map[string]string        // "bucket/key" -> storage class, as AWS would report it
+	restores map[string]*restoreState // "bucket/key" -> archive state
 }
 
 // Start starts a fake server on a free loopback port. Close stops it.
 func Start() *Server {
-	s := &Server{classes: map[string]string{}}
+	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -178,6 +189,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if s.serveArchive(w, r, bucket, key) {
+		return
+	}
+	s.serveClasses(w, r, bucket, key)
+}
+
+func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodPut && key != "" && !q.Has("partNumber"):
@@ -206,11 +224,19 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 		}
 		copyResponse(w, rec)
 	case r.Method == http.MethodGet && key == "" && !q.Has("location") && !q.Has("uploads"):
+		wantRestore := strings.Contains(r.Header.Get("X-Amz-Optional-Object-Attributes"), "RestoreStatus")
+		if wantRestore && s.RejectRestoreStatus {
+			WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Invalid attribute name specified.")
+			return
+		}
 		rec := httptest.NewRecorder()
 		s.fake.ServeHTTP(rec, r)
 		body := rec.Body.Bytes()
 		if rec.Code == http.StatusOK {
 			body = s.fixListing(bucket, body)
+			if wantRestore {
+				body = s.restoreStatus(bucket, body)
+			}
 		}
 		rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		copyHeader(w.Header(), rec.Header())
@@ -234,6 +260,7 @@ func (s *Server) Class(bucket, key string) string {
 func (s *Server) setClass(bucket, key, class string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.restores, bucket+"/"+key) // a new object: no restore, no tier
 	if class == "" {
 		delete(s.classes, bucket+"/"+key)
 		return
