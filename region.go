@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // defaultRegion signs requests while the bucket's region is unknown: the
@@ -307,10 +308,25 @@ func isWrongRegion(err error, kind error, st *clientState) bool {
 	return status == 400 && r != "" && r != st.home
 }
 
+// expectingRegion finds the region an AuthorizationHeaderMalformed answer
+// expects ("the region 'us-east-1' is wrong; expecting 'eu-west-1'"). S3
+// puts it in a <Region> element the SDK does not expose, and S3-compatible
+// servers send no x-amz-bucket-region header: the message is all there is.
+var expectingRegion = regexp.MustCompile(`expecting ['"]([a-z0-9-]+)['"]`)
+
 // heal switches to the bucket's real region after a wrong-region answer, once
-// per answer: it reads the region from the response, else asks HeadBucket.
+// per answer: it reads the region from the response header, else from the
+// error message, else asks HeadBucket.
 func (d *Destination) heal(ctx context.Context, st *clientState, cause error) (*clientState, bool) {
 	region := responseHeader(cause, "x-amz-bucket-region")
+	if region == "" {
+		var ae smithy.APIError
+		if errors.As(cause, &ae) {
+			if m := expectingRegion.FindStringSubmatch(ae.ErrorMessage()); m != nil {
+				region = m[1]
+			}
+		}
+	}
 	if region == "" {
 		region, _ = d.probeRegion(ctx, st)
 	}

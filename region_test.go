@@ -288,3 +288,25 @@ func TestDisablePayloadSigning(t *testing.T) {
 		}
 	}
 }
+
+// S3-compatible servers name the region they expect only in the message of
+// AuthorizationHeaderMalformed, with no x-amz-bucket-region header.
+func TestWrongRegionHealedFromMessage(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if got := s3test.SigningRegion(r.Header); got != "eu-north-1" {
+			s3test.WriteError(w, r, http.StatusBadRequest, "AuthorizationHeaderMalformed",
+				`The authorization header is malformed; the region "`+got+`" is wrong; expecting "eu-north-1"`)
+			return true
+		}
+		return false
+	})
+	d := newDest(t, srv, s3dest.WithRegion("us-west-1"))
+	put(t, d, "vol", "data")
+	if got := get(t, d, "vol"); got != "data" {
+		t.Errorf("Get = %q", got)
+	}
+	if d.Region() != "eu-north-1" || d.Endpoint() != srv.URL {
+		t.Errorf("after healing: region %q endpoint %q, want eu-north-1 on the same server", d.Region(), d.Endpoint())
+	}
+}
