@@ -174,6 +174,14 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// WithRecursiveList makes List return every object below the prefix, with
+// names that contain "/", instead of only the objects directly in it
+// (Duplicati's s3-recursive-list).
+// Default: false.
+func WithRecursiveList(on bool) Option {
+	return func(c *config) { c.recursiveList = on }
+}
+
 // WithRetryMaxAttempts sets how many times one request is tried before its
 // error is returned, the first try included: 1 turns retries off. Throttling
 // (503 SlowDown), 5xx answers and broken connections are retried with

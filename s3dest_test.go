@@ -2,25 +2,19 @@ package s3dest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3dest/s3dest"
@@ -85,135 +79,10 @@ func list(t *testing.T, d *s3dest.Destination) []s3dest.FileInfo {
 // ignoreVolatile drops the fields the server decides.
 var ignoreVolatile = cmpopts.IgnoreFields(s3dest.FileInfo{}, "ModTime", "ETag")
 
-func TestObjectLifecycle(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithPrefix("laptop"))
-	put(t, d, "b.dblock", "volume")
-	put(t, d, "a.dlist", "file list")
-
-	want := []s3dest.FileInfo{
-		{Name: "a.dlist", Size: 9, StorageClass: "STANDARD"},
-		{Name: "b.dblock", Size: 6, StorageClass: "STANDARD"},
-	}
-	if diff := cmp.Diff(want, list(t, d), ignoreVolatile); diff != "" {
-		t.Errorf("List (-want +got):\n%s", diff)
-	}
-	fi, err := d.Stat(t.Context(), "b.dblock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want[1].Checksum = "CRC32C:" + crc32c("volume")
-	if diff := cmp.Diff(want[1], fi, ignoreVolatile); diff != "" {
-		t.Errorf("Stat (-want +got):\n%s", diff)
-	}
-	if fi.ModTime.IsZero() || fi.ETag == "" || strings.Contains(fi.ETag, `"`) {
-		t.Errorf("Stat: ModTime %v, ETag %q: want both set, ETag unquoted", fi.ModTime, fi.ETag)
-	}
-	if got := get(t, d, "b.dblock"); got != "volume" {
-		t.Errorf("Get = %q, want %q", got, "volume")
-	}
-	if err := d.Rename(t.Context(), "b.dblock", "c.dblock"); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Delete(t.Context(), "a.dlist"); err != nil {
-		t.Fatal(err)
-	}
-	want = []s3dest.FileInfo{{Name: "c.dblock", Size: 6, StorageClass: "STANDARD"}}
-	if diff := cmp.Diff(want, list(t, d), ignoreVolatile); diff != "" {
-		t.Errorf("List after rename and delete (-want +got):\n%s", diff)
-	}
-	// Keys are prefix + name.
-	for _, r := range srv.Requests() {
-		if r.Method == http.MethodPut && r.Path != "/backups/laptop/b.dblock" && r.Path != "/backups/laptop/a.dlist" &&
-			r.Path != "/backups/laptop/c.dblock" {
-			t.Errorf("PUT to %s: want keys under laptop/", r.Path)
-		}
-	}
-}
-
 // crc32c is the base64 CRC32C of s, as S3 writes it.
 func crc32c(s string) string {
 	sum := crc32.Checksum([]byte(s), crc32.MakeTable(crc32.Castagnoli))
 	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
-}
-
-func TestDeleteMissingSucceeds(t *testing.T) {
-	d := newDest(t, withBucket(t))
-	if err := d.Delete(t.Context(), "never-written"); err != nil {
-		t.Errorf("Delete of a missing object: %v, want nil", err)
-	}
-}
-
-func TestMissingObject(t *testing.T) {
-	d := newDest(t, withBucket(t))
-	_, err := d.Stat(t.Context(), "nope")
-	if !errors.Is(err, s3dest.ErrObjectNotFound) {
-		t.Errorf("Stat: %v, want ErrObjectNotFound", err)
-	}
-	err = d.Get(t.Context(), "nope", io.Discard)
-	if !errors.Is(err, s3dest.ErrObjectNotFound) {
-		t.Errorf("Get: %v, want ErrObjectNotFound", err)
-	}
-	var nsk *types.NoSuchKey
-	if !errors.As(err, &nsk) {
-		t.Errorf("Get: %v does not unwrap to *types.NoSuchKey", err)
-	}
-	var e *s3dest.Error
-	if !errors.As(err, &e) || e.Op != "get" || e.Bucket != bucket || e.Key != "nope" || e.Code != "NoSuchKey" {
-		t.Errorf("Get: %#v, want *Error{Op: get, Bucket: %s, Key: nope, Code: NoSuchKey}", e, bucket)
-	}
-}
-
-func TestStorageClass(t *testing.T) {
-	srv := withBucket(t)
-	plain := newDest(t, srv)
-	for _, class := range []string{"GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "ONEZONE_IA", "PROVIDER_SPECIFIC"} {
-		d := newDest(t, srv, s3dest.WithStorageClass(class))
-		put(t, d, strings.ToLower(class), "x")
-		if got := srv.Class(bucket, strings.ToLower(class)); got != class {
-			t.Errorf("object stored with class %q, want %q", got, class)
-		}
-	}
-	put(t, plain, "standard", "x")
-	got := map[string][2]any{}
-	for _, fi := range list(t, plain) {
-		got[fi.Name] = [2]any{fi.StorageClass, fi.Archived}
-	}
-	want := map[string][2]any{
-		"glacier":           {"GLACIER", true},
-		"deep_archive":      {"DEEP_ARCHIVE", true},
-		"glacier_ir":        {"GLACIER_IR", false},
-		"onezone_ia":        {"ONEZONE_IA", false},
-		"provider_specific": {"PROVIDER_SPECIFIC", false},
-		"standard":          {"STANDARD", false},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("List classes and Archived (-want +got):\n%s", diff)
-	}
-	custom := newDest(t, srv, s3dest.WithArchiveClasses("glacier_ir"))
-	for _, fi := range list(t, custom) {
-		if fi.Archived != (fi.Name == "glacier_ir") {
-			t.Errorf("with archive classes [glacier_ir]: %s Archived = %v", fi.Name, fi.Archived)
-		}
-	}
-}
-
-func TestRenameKeepsStorageClass(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithStorageClass("STANDARD_IA"))
-	put(t, d, "vol", "data")
-	if err := d.Rename(t.Context(), "vol", "vol2"); err != nil {
-		t.Fatal(err)
-	}
-	if got := srv.Class(bucket, "vol2"); got != "STANDARD_IA" {
-		t.Errorf("renamed object has class %q, want STANDARD_IA", got)
-	}
-	if got := get(t, d, "vol2"); got != "data" {
-		t.Errorf("renamed object holds %q", got)
-	}
-	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
-		t.Errorf("old name after rename: %v, want ErrObjectNotFound", err)
-	}
 }
 
 func TestRenameArchivedFailsBeforeCopy(t *testing.T) {
@@ -254,70 +123,6 @@ func TestGetArchivedFailsFast(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("Get of an archived object sent %d requests, want 1 (no retry)", n)
-	}
-}
-
-func TestListPagesAndPrefixes(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithPrefix("/set/"))
-	other := newDest(t, srv, s3dest.WithPrefix("settings"))
-	put(t, other, "not-mine", "x")
-	var want []string
-	for i := range 1100 {
-		name := fmt.Sprintf("vol-%04d", i)
-		want = append(want, name)
-		put(t, d, name, "")
-	}
-	put(t, d, "sub/deeper", "x")
-	for _, v1 := range []bool{false, true} {
-		u := "s3://backups/set?s3-server-name=" + srv.URL + "&aws-access-key-id=k&aws-secret-access-key=s"
-		if v1 {
-			u += "&s3-list-api-version=v1"
-		}
-		ld, err := s3dest.Open(t.Context(), u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, fi := range list(t, ld) {
-			got = append(got, fi.Name)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("v1=%v: List (-want +got):\n%s", v1, diff)
-		}
-	}
-	rec := newDest(t, srv, s3dest.WithPrefix("set"))
-	recURL, err := s3dest.Open(t.Context(), rec.String()+"&s3-recursive-list=true&aws-access-key-id=k&aws-secret-access-key=s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, fi := range list(t, recURL) {
-		got = append(got, fi.Name)
-	}
-	if diff := cmp.Diff(append([]string{"sub/deeper"}, want...), got); diff != "" {
-		t.Errorf("recursive List (-want +got):\n%s", diff)
-	}
-}
-
-func TestListStopsEarly(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	for i := range 5 {
-		put(t, d, fmt.Sprint(i), "")
-	}
-	n := 0
-	for _, err := range d.List(t.Context()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		n++
-		if n == 2 {
-			break
-		}
-	}
-	if n != 2 {
-		t.Errorf("iterated %d, want 2", n)
 	}
 }
 
@@ -567,60 +372,5 @@ func TestAccessDenied(t *testing.T) {
 	_, err = d.Stat(t.Context(), "x")
 	if !errors.Is(err, s3dest.ErrAccessDenied) {
 		t.Errorf("Stat: %v, want ErrAccessDenied", err)
-	}
-}
-
-func TestConcurrentUse(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	var wg sync.WaitGroup
-	errs := make(chan error, 32)
-	for i := range 16 {
-		wg.Go(func() {
-			name := fmt.Sprintf("obj-%d", i)
-			content := strings.Repeat(name, 100)
-			if err := d.Put(t.Context(), name, strings.NewReader(content)); err != nil {
-				errs <- err
-				return
-			}
-			var b bytes.Buffer
-			if err := d.Get(t.Context(), name, &b); err != nil {
-				errs <- err
-				return
-			}
-			if b.String() != content {
-				errs <- fmt.Errorf("%s: got other content", name)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if n := len(list(t, d)); n != 16 {
-		t.Errorf("listed %d objects, want 16", n)
-	}
-}
-
-func TestCanceledContext(t *testing.T) {
-	d := newDest(t, withBucket(t))
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	err := d.Put(ctx, "vol", strings.NewReader("x"))
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Put with a canceled context: %v, want context.Canceled", err)
-	}
-}
-
-func TestClientEscapeHatch(t *testing.T) {
-	d := newDest(t, withBucket(t))
-	put(t, d, "vol", "data")
-	out, err := d.Client().HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("vol")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if aws.ToInt64(out.ContentLength) != 4 {
-		t.Errorf("ContentLength %d", aws.ToInt64(out.ContentLength))
 	}
 }
