@@ -34,6 +34,8 @@ var (
 	// ErrWrongRegion: the bucket is in another region than the one requests
 	// were sent to, and s3dest could not heal it by itself.
 	ErrWrongRegion = errors.New("wrong region")
+	// ErrCorrupt: data read or written does not match its checksum or length.
+	ErrCorrupt = errors.New("data corrupt or truncated")
 )
 
 // Error describes a failed operation, in the shape of io/fs.PathError. It

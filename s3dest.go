@@ -136,7 +136,7 @@ func validateConfig(c *config) error {
 	if c.retryAttempts < 0 || c.retryAttempts > 100 {
 		return fmt.Errorf("retry attempts %d: give a number from 1 to 100 (0 for the default)", c.retryAttempts)
 	}
-	return nil
+	return validateTransfer(c)
 }
 
 // effectiveTimeouts applies the defaults to zero fields and turns negative

@@ -1,14 +1,13 @@
 package s3dest
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
+	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,80 +16,209 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// Put stores r as the object name, with the destination's storage class and
-// a CRC32C checksum the server verifies. A reader of unknown length is read
-// into memory first; objects are limited to 5 GiB.
-func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
-	key, err := validateName("put", d.bucket, d.prefix, name)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, maxSinglePut+1))
-	if err != nil {
-		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
-	}
-	if n > maxSinglePut {
-		return invalid("put", d.bucket, key, "object larger than 5 GiB")
-	}
-	data := buf.Bytes()
-	sum := crc32.Checksum(data, crc32cTable)
-	in := &s3.PutObjectInput{
-		Bucket:         &d.bucket,
-		Key:            &key,
-		ContentLength:  aws.Int64(int64(len(data))),
-		ChecksumCRC32C: aws.String(crcBase64(sum)),
-		ContentType:    aws.String("application/octet-stream"),
-	}
-	if d.cfg.storageClass != "" {
-		in.StorageClass = types.StorageClass(d.cfg.storageClass)
-	}
-	ctx, idle := d.idleTimeout(ctx)
-	defer idle.stop()
-	return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
-		in.Body = &idleReader{bytes.NewReader(data), idle}
-		_, err := c.PutObject(ctx, in)
-		return err
-	})
+// WithPartSize sets the size of the parts large uploads are cut into, and
+// the largest object sent in a single PUT. It must be between 5 MiB and
+// 5 GiB. A Put holds at most part size × (concurrency + 1) bytes of data in
+// memory. Streams of unknown length grow their parts after every 900 so
+// that they can reach S3's 5 TiB limit within 10,000 parts.
+// Default: 16 MiB.
+func WithPartSize(bytes int64) Option {
+	return func(c *config) { c.partSize = bytes }
 }
 
-var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
-
-func crcBase64(sum uint32) string {
-	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+// WithConcurrency sets how many parts of one upload (or one multipart copy)
+// are sent at the same time, between 1 and 64.
+// Default: 4.
+func WithConcurrency(n int) Option {
+	return func(c *config) { c.concurrency = n }
 }
 
-// Get writes the object's content to w. The SDK verifies the object's
-// checksum, when it has one, as the body streams. An archived object fails at
-// once with ErrObjectArchived.
+// WithProgress sets a function that Put and Get call as data moves: after
+// each part is stored, about every MiB read, and once at the end of a
+// successful transfer with Done == Total. Calls for one transfer never
+// overlap; fn must return quickly.
+// Default: nil (no reports, no cost).
+func WithProgress(fn func(Progress)) Option {
+	return func(c *config) { c.progress = fn }
+}
+
+// Progress reports how far one transfer has come.
+type Progress struct {
+	Name  string // the object name, relative to the prefix
+	Done  int64  // bytes moved so far
+	Total int64  // bytes in all, -1 when unknown
+}
+
+// reporter serialises progress reports of one transfer. A nil reporter
+// (no WithProgress) costs one comparison per call.
+type reporter struct {
+	mu    sync.Mutex
+	fn    func(Progress)
+	name  string
+	total int64
+	done  int64
+}
+
+func (d *Destination) reporter(name string, total int64) *reporter {
+	if d.cfg.progress == nil {
+		return nil
+	}
+	return &reporter{fn: d.cfg.progress, name: name, total: total}
+}
+
+// add reports n more bytes done.
+func (p *reporter) add(n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += n
+	p.fn(Progress{Name: p.name, Done: p.done, Total: p.total})
+}
+
+// finish reports the end of a successful transfer of n bytes.
+func (p *reporter) finish(n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done, p.total = n, n
+	p.fn(Progress{Name: p.name, Done: n, Total: n})
+}
+
+// Get writes the object's content to w, and checks what it delivered: the
+// length against Content-Length and the bytes against the object's
+// whole-object checksum (CRC32C, or any other S3 records). A mismatch is an
+// error that errors.Is ErrCorrupt, and what was written to w must then be
+// discarded. Objects without a whole-object checksum (a composite multipart
+// checksum, or none) are checked for length only. An archived object fails
+// at once with ErrObjectArchived.
 func (d *Destination) Get(ctx context.Context, name string, w io.Writer) error {
 	key, err := validateName("get", d.bucket, d.prefix, name)
 	if err != nil {
 		return err
 	}
+	return d.get(ctx, "get", key, name, nil, w)
+}
+
+// GetRange writes length bytes of the object from offset on to w; a length
+// of -1 reads to the end. The length is checked, but not the content: a
+// whole-object checksum cannot check part of an object. A range that starts
+// beyond the end is ErrInvalid.
+func (d *Destination) GetRange(ctx context.Context, name string, offset, length int64, w io.Writer) error {
+	key, err := validateName("get-range", d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	if offset < 0 || length < -1 {
+		return invalid("get-range", d.bucket, key, "offset %d and length %d: want offset >= 0 and length >= -1", offset, length)
+	}
+	if length == 0 {
+		return nil
+	}
+	rng := fmt.Sprintf("bytes=%d-", offset)
+	if length > 0 {
+		rng += strconv.FormatInt(offset+length-1, 10)
+	}
+	return d.get(ctx, "get-range", key, name, &rng, w)
+}
+
+func (d *Destination) get(ctx context.Context, op, key, name string, rng *string, w io.Writer) error {
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
 	// The body is read inside do, whose context ends when it returns. A
 	// failure while streaming is not an API error, so do never retries it
 	// after bytes reached w.
-	return d.do(ctx, "get", key, 0, func(ctx context.Context, c *s3.Client) error {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
+	return d.do(ctx, op, key, 0, func(ctx context.Context, c *s3.Client) error {
+		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: rng}
+		if rng == nil {
+			in.ChecksumMode = types.ChecksumModeEnabled
+		}
+		out, err := c.GetObject(ctx, in, noSDKValidation)
 		if err != nil {
 			return err
 		}
 		defer out.Body.Close()
-		n, err := io.Copy(idleWriter{w, idle}, out.Body)
+		var v *verifier
+		if rng == nil {
+			v = bodyVerifier(out)
+		} else if err := checkRange(out, *rng); err != nil {
+			return d.corrupt(op, key, err)
+		}
+		want := aws.ToInt64(out.ContentLength)
+		if out.ContentLength == nil {
+			want = -1
+		}
+		n, err := copyBody(w, out.Body, v, idle, d.reporter(name, want))
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				err = cause
+			} else if errors.Is(err, io.ErrUnexpectedEOF) {
+				return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short: %w", n, want, err))
 			}
 			return fmt.Errorf("after %d bytes: %w", n, err)
 		}
-		if want := aws.ToInt64(out.ContentLength); out.ContentLength != nil && n != want {
-			return fmt.Errorf("got %d bytes of %d: the body was cut short", n, want)
+		if want >= 0 && n != want {
+			return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, want))
+		}
+		if v != nil {
+			if got := v.got(); got != v.want {
+				return d.corrupt(op, key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.algo, n, got, v.want))
+			}
 		}
 		return nil
 	})
+}
+
+func (d *Destination) corrupt(op, key string, err error) error {
+	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrCorrupt, Err: err, secret: d.cfg.creds,
+		Hint: "the data written must be discarded; retrying may help"}
+}
+
+// checkRange refuses an answer that is not the range asked for (a server
+// that ignores Range sends the whole object with 200).
+func checkRange(out *s3.GetObjectOutput, rng string) error {
+	start, _, _ := strings.Cut(strings.TrimPrefix(rng, "bytes="), "-")
+	cr := aws.ToString(out.ContentRange) // "bytes 10-19/100"
+	if got, _, _ := strings.Cut(strings.TrimPrefix(cr, "bytes "), "-"); got != start {
+		return fmt.Errorf("asked for %s, got Content-Range %q", rng, cr)
+	}
+	return nil
+}
+
+// copyBufSize is the chunk Get reads, hashes and writes.
+const copyBufSize = 256 << 10
+
+// copyBody copies body to w, feeding the verifier and the progress reports.
+func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *reporter) (int64, error) {
+	buf := make([]byte, copyBufSize)
+	var n, reported int64
+	for {
+		m, rerr := body.Read(buf)
+		if m > 0 {
+			idle.touch()
+			if v != nil {
+				v.h.Write(buf[:m])
+			}
+			if _, err := w.Write(buf[:m]); err != nil {
+				return n, fmt.Errorf("writing: %w", err)
+			}
+			n += int64(m)
+			if p != nil && n-reported >= 1<<20 {
+				p.add(n - reported)
+				reported = n
+			}
+		}
+		if rerr == io.EOF {
+			p.finish(n)
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }
 
 // idleTimer cancels a transfer's context when no byte moved for a while
@@ -136,34 +264,17 @@ func (it *idleTimer) stop() {
 	}
 }
 
-// idleReader reports progress of an upload body; it keeps Seek and Len so
-// the SDK can still rewind it and size it.
+// idleReader is an upload body that reports progress to the idle timer; it
+// keeps Seek so the SDK can still rewind it for a retry.
 type idleReader struct {
-	*bytes.Reader
+	io.ReadSeeker
 	it *idleTimer
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
-	n, err := r.Reader.Read(p)
+	n, err := r.ReadSeeker.Read(p)
 	r.it.touch()
 	return n, err
-}
-
-type idleWriter struct {
-	w  io.Writer
-	it *idleTimer
-}
-
-func (w idleWriter) Write(p []byte) (int, error) {
-	w.it.touch()
-	return w.w.Write(p)
-}
-
-// Progress reports how far one transfer has come.
-type Progress struct {
-	Name  string // the object name, relative to the prefix
-	Done  int64  // bytes moved so far
-	Total int64  // bytes in all, -1 when unknown
 }
 
 // headChecksum returns the whole-object checksum a HEAD answered with, as

@@ -1,0 +1,146 @@
+package s3dest
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Integrity (docs/INTEGRITY.md): every upload carries a CRC32C the server
+// verifies, multipart uploads record a full-object CRC32C, and Get checks the
+// object's whole-object checksum as it streams. CRC32C runs at ~13 GB/s on
+// one core here (SSE4.2), CRC64NVME at ~1.5 GB/s (hash/crc64 has no hardware
+// path) and MD5 at ~0.6 GB/s.
+
+var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+
+func crcBase64(sum uint32) string {
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+}
+
+func md5Base64(b []byte) string {
+	sum := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// crc32cCombine returns the CRC32C of a+b from crc(a), crc(b) and len(b), as
+// zlib's crc32_combine does: the full-object checksum of a multipart upload
+// is built from the part checksums, each computed once, in parallel.
+func crc32cCombine(crcA, crcB uint32, lenB int64) uint32 {
+	return multModP(x2nModP(lenB, 3), crcA) ^ crcB
+}
+
+// castagnoliRev is the reflected Castagnoli polynomial.
+const castagnoliRev = 0x82f63b78
+
+// multModP multiplies a and b modulo the CRC polynomial (bit-reflected).
+func multModP(a, b uint32) uint32 {
+	var p uint32
+	for m := uint32(1) << 31; m != 0; m >>= 1 {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				break
+			}
+		}
+		if b&1 != 0 {
+			b = b>>1 ^ castagnoliRev
+		} else {
+			b >>= 1
+		}
+	}
+	return p
+}
+
+// x2nModP returns x^(n * 2^k) modulo the CRC polynomial.
+func x2nModP(n int64, k uint) uint32 {
+	p := uint32(1) << 31 // x^0
+	for ; n != 0; n >>= 1 {
+		if n&1 != 0 {
+			p = multModP(x2nTable[k&31], p)
+		}
+		k++
+	}
+	return p
+}
+
+// x2nTable[k] is x^(2^k) modulo the CRC polynomial; read-only.
+var x2nTable = func() (t [32]uint32) {
+	p := uint32(1) << 30 // x^1
+	for k := range t {
+		t[k] = p
+		p = multModP(p, p)
+	}
+	return t
+}()
+
+// verifier checks a whole-object body against the checksum the server
+// answered with.
+type verifier struct {
+	algo string // "CRC32C", ...
+	want string // base64, as S3 writes it
+	h    hash.Hash
+}
+
+// bodyVerifier picks the checksum to verify a GetObject body with: the
+// object's whole-object checksum, CRC32C first. It returns nil when the
+// object has none, or only a composite multipart one ("...-N"), which is a
+// checksum of part checksums and cannot be checked against the bytes.
+func bodyVerifier(out *s3.GetObjectOutput) *verifier {
+	for _, c := range []struct {
+		algo string
+		v    *string
+		h    func() hash.Hash
+	}{
+		{"CRC32C", out.ChecksumCRC32C, func() hash.Hash { return crc32.New(crc32cTable) }},
+		{"CRC32", out.ChecksumCRC32, func() hash.Hash { return crc32.NewIEEE() }},
+		{"CRC64NVME", out.ChecksumCRC64NVME, func() hash.Hash { return crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5)) }},
+		{"SHA256", out.ChecksumSHA256, sha256.New},
+		{"SHA1", out.ChecksumSHA1, sha1.New},
+	} {
+		if v := aws.ToString(c.v); v != "" && !strings.Contains(v, "-") {
+			return &verifier{algo: c.algo, want: v, h: c.h()}
+		}
+	}
+	return nil
+}
+
+func (v *verifier) got() string { return base64.StdEncoding.EncodeToString(v.h.Sum(nil)) }
+
+// noSDKValidation removes the SDK's response checksum validation from one
+// call: Get verifies the body itself (hashing it once, not twice), and
+// ranged reads cannot be checked against a whole-object checksum
+// (REFERENCE §4).
+func noSDKValidation(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		_, _ = s.Deserialize.Remove("AWSChecksum:ValidateOutputPayloadChecksum")
+		return nil
+	})
+}
+
+// checksumFallback says how to retry an upload the server refused because
+// of its checksum headers. A server that requires Content-MD5 (some
+// object-lock implementations) answers MissingContentMD5: retry with
+// Content-MD5 added. A server without flexible checksums answers
+// NotImplemented or rejects the header as an invalid argument: retry with
+// Content-MD5 instead of the CRC32C.
+func checksumFallback(err error) (addMD5, dropCRC bool) {
+	code, _ := errorCode(err)
+	switch code {
+	case "MissingContentMD5":
+		return true, false
+	case "NotImplemented", "InvalidArgument", "InvalidRequest", "InvalidDigest":
+		return true, true
+	}
+	return false, false
+}

@@ -1,0 +1,77 @@
+package s3dest
+
+import (
+	"hash/crc32"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// SetLimitsForTest lowers the multipart thresholds for one test, so that
+// small data reaches the large-object paths: parts of minPart bytes are
+// accepted, objects over maxCopy are renamed with a multipart copy of
+// copyPart-byte parts; 0 keeps a limit as it is. Tests that call it must
+// not run in parallel.
+func SetLimitsForTest(t testing.TB, minPart, maxCopy, copyPart int64) {
+	saved := limits
+	for _, l := range []struct {
+		to *int64
+		v  int64
+	}{{&limits.minPart, minPart}, {&limits.maxCopy, maxCopy}, {&limits.copyPart, copyPart}} {
+		if l.v > 0 {
+			*l.to = l.v
+		}
+	}
+	t.Cleanup(func() { limits = saved })
+}
+
+func TestCRC32CCombine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	want := crc32.Checksum(data, crc32cTable)
+	for range 200 {
+		// Split at random points into up to 5 pieces.
+		cuts := []int{0}
+		for range rng.IntN(5) {
+			cuts = append(cuts, rng.IntN(len(data)+1))
+		}
+		cuts = append(cuts, len(data))
+		slices.Sort(cuts)
+		got := crc32.Checksum(data[:cuts[1]], crc32cTable)
+		for i := 2; i < len(cuts); i++ {
+			piece := data[cuts[i-1]:cuts[i]]
+			got = crc32cCombine(got, crc32.Checksum(piece, crc32cTable), int64(len(piece)))
+		}
+		if got != want {
+			t.Fatalf("combining pieces cut at %v = %08x, want %08x", cuts, got, want)
+		}
+	}
+}
+
+func TestPartSizesReachFiveTiB(t *testing.T) {
+	for _, base := range []int64{5 << 20, 8 << 20, 16 << 20, 100 << 20, 1 << 30, maxPartSize} {
+		var total int64
+		prev := int64(0)
+		reached := 0
+		for n := 1; n <= maxParts; n++ {
+			size := partSizeAt(base, n)
+			if size < prev || size > maxPartSize || size < base {
+				t.Fatalf("base %d: part %d is %d bytes after %d", base, n, size, prev)
+			}
+			prev = size
+			total += size
+			if total >= maxObjectSize && reached == 0 {
+				reached = n
+			}
+		}
+		if reached == 0 {
+			t.Errorf("base %d: 10,000 parts hold %d bytes, less than 5 TiB", base, total)
+		}
+		if partSizeAt(base, partsPerSize) != base {
+			t.Errorf("base %d: parts grew before part %d", base, partsPerSize)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package s3dest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Put stores r as the object name, with the destination's storage class,
+// streaming: it never holds more than part size × (concurrency + 1) bytes of
+// r in memory (see WithPartSize), and never leaves a partial object behind.
+//
+// When r's length is known (Len, Size, a seekable reader or a regular
+// *os.File, from its current offset) and at most the part size, or when a
+// reader of unknown length ends within its first part, the object goes up
+// in one PutObject. Otherwise Put uploads it in parts, concurrently, and any
+// failure (reading r, sending a part, ctx ending) aborts the upload.
+//
+// Every request carries a CRC32C of its body that the server verifies, and a
+// multipart object records the CRC32C of the whole object, so that Stat and
+// Get see one whole-object checksum whatever the part size (see
+// docs/INTEGRITY.md for servers without flexible checksums). A known length
+// that r does not deliver is an error. Put cannot interrupt a Read of r that
+// blocks: ctx is checked between reads.
+func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
+	key, err := validateName("put", d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	size, section := sizeOf(r)
+	if size > maxObjectSize {
+		return invalid("put", d.bucket, key, "%d bytes is more than S3's 5 TiB limit", size)
+	}
+	ctx, idle := d.idleTimeout(ctx)
+	defer idle.stop()
+	if size < 0 || size > d.partSize() {
+		return d.putStream(ctx, key, name, &idleSource{r, idle}, size, idle)
+	}
+	if section != nil {
+		// Already in memory or in a file: hash it, then send it from where
+		// it is, without a copy.
+		h := crc32.New(crc32cTable)
+		if _, err := io.Copy(h, section); err != nil {
+			return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
+		}
+		body := func() io.ReadSeeker { return io.NewSectionReader(section, 0, size) }
+		return d.putObject(ctx, key, name, body, size, h.Sum32(), idle)
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return d.wrap("put", key, fmt.Errorf("reading the %d bytes to upload: %w", size, err))
+	}
+	return d.putBytes(ctx, key, name, buf, idle)
+}
+
+// putBytes stores data in one PutObject.
+func (d *Destination) putBytes(ctx context.Context, key, name string, data []byte, idle *idleTimer) error {
+	body := func() io.ReadSeeker { return bytes.NewReader(data) }
+	return d.putObject(ctx, key, name, body, int64(len(data)), crc32.Checksum(data, crc32cTable), idle)
+}
+
+// putObject sends one PutObject with our CRC32C, falling back to
+// Content-MD5 when the server refuses the checksum (checksumFallback).
+func (d *Destination) putObject(ctx context.Context, key, name string, body func() io.ReadSeeker, size int64, crc uint32, idle *idleTimer) error {
+	sum := crcBase64(crc)
+	in := &s3.PutObjectInput{
+		Bucket:         &d.bucket,
+		Key:            &key,
+		ContentLength:  aws.Int64(size),
+		ChecksumCRC32C: aws.String(sum),
+		ContentType:    aws.String("application/octet-stream"),
+	}
+	if d.cfg.storageClass != "" {
+		in.StorageClass = types.StorageClass(d.cfg.storageClass)
+	}
+	var out *s3.PutObjectOutput
+	send := func() error {
+		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
+			in.Body = &idleReader{body(), idle}
+			var err error
+			out, err = c.PutObject(ctx, in)
+			return err
+		})
+	}
+	err := send()
+	if addMD5, dropCRC := checksumFallback(err); addMD5 {
+		data, rerr := io.ReadAll(body())
+		if rerr != nil {
+			return err
+		}
+		d.log.Info("s3dest: the server refused the CRC32C checksum; sending Content-MD5", "key", key, "error", err, "crc32c", !dropCRC)
+		in.ContentMD5 = aws.String(md5Base64(data))
+		if dropCRC {
+			in.ChecksumCRC32C = nil
+		}
+		err = send()
+	}
+	if err != nil {
+		return err
+	}
+	if got := aws.ToString(out.ChecksumCRC32C); got != "" && in.ChecksumCRC32C != nil && got != sum {
+		return d.discardCorrupt(ctx, "put", key, fmt.Errorf("the server stored CRC32C %s, we sent %s", got, sum))
+	}
+	d.reporter(name, size).finish(size)
+	return nil
+}
+
+// discardCorrupt deletes an object the server reports it stored wrongly and
+// returns an ErrCorrupt error.
+func (d *Destination) discardCorrupt(ctx context.Context, op, key string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
+	defer cancel()
+	if _, err := d.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key}); err != nil {
+		d.log.Warn("s3dest: could not delete a corrupt upload", "key", key, "error", err)
+	}
+	return d.corrupt(op, key, cause)
+}
+
+// sizeOf returns how many bytes r holds from its current position, -1 when
+// that is unknown, and a reader of exactly those bytes when r can be read
+// again without being consumed (io.ReaderAt).
+func sizeOf(r io.Reader) (int64, *io.SectionReader) {
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return -1, nil // pipes, devices: no meaningful size
+		}
+	}
+	if s, ok := r.(io.Seeker); ok {
+		cur, err1 := s.Seek(0, io.SeekCurrent)
+		end, err2 := s.Seek(0, io.SeekEnd)
+		_, err3 := s.Seek(cur, io.SeekStart)
+		if err1 == nil && err2 == nil && err3 == nil && end >= cur {
+			if ra, ok := r.(io.ReaderAt); ok {
+				return end - cur, io.NewSectionReader(ra, cur, end-cur)
+			}
+			return end - cur, nil
+		}
+		if err3 != nil {
+			return -1, nil
+		}
+	}
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len()), nil
+	case interface{ Size() int64 }:
+		return v.Size(), nil
+	}
+	return -1, nil
+}
+
+// idleSource reads the caller's data, telling the idle timer that data is
+// moving.
+type idleSource struct {
+	r  io.Reader
+	it *idleTimer
+}
+
+func (s *idleSource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.it.touch()
+	return n, err
+}

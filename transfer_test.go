@@ -1,0 +1,256 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// mangleGets answers GETs of path with the headers of serve's answer and
+// the body mangle makes of it; serve answers the other requests.
+func mangleGets(serve http.HandlerFunc, path string, mangle func(h http.Header, body []byte) []byte) s3test.Hook {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != path {
+			serve(w, r)
+			return true
+		}
+		rec := httptest.NewRecorder()
+		serve(rec, r)
+		body := mangle(rec.Header(), rec.Body.Bytes())
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+		return true
+	}
+}
+
+func TestGetDetectsCorruptAndTruncatedBodies(t *testing.T) {
+	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	data := randomBytes(3<<20, 7)
+	for _, tc := range []struct {
+		name    string
+		mangle  func(h http.Header, body []byte) []byte
+		corrupt bool // errors.Is ErrCorrupt; else any error
+	}{
+		{"one bit flipped", func(h http.Header, b []byte) []byte { b[len(b)/2] ^= 1; return b }, true},
+		{"cut short, Content-Length adjusted", func(h http.Header, b []byte) []byte {
+			h.Set("Content-Length", strconv.Itoa(len(b)-100))
+			return b[:len(b)-100]
+		}, true},
+		{"cut short, Content-Length kept", func(h http.Header, b []byte) []byte { return b[:len(b)/3] }, true},
+		{"cut short, no checksum", func(h http.Header, b []byte) []byte {
+			h.Del("X-Amz-Checksum-Crc32c")
+			return b[:len(b)/3]
+		}, false},
+	} {
+		for _, multipart := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/multipart=%v", tc.name, multipart), func(t *testing.T) {
+				srv := withBucket(t)
+				srv.SetHook(mangleGets(fullObjectChecksums(srv), "/backups/vol", tc.mangle))
+				partSize := int64(4 << 20) // one PutObject
+				if multipart {
+					partSize = 1 << 20
+				}
+				d := newDest(t, srv, s3dest.WithPartSize(partSize))
+				if err := d.Put(t.Context(), "vol", bytes.NewReader(data)); err != nil {
+					t.Fatal(err)
+				}
+				err := d.Get(t.Context(), "vol", io.Discard)
+				if err == nil || tc.corrupt && !errors.Is(err, s3dest.ErrCorrupt) {
+					t.Errorf("Get = %v, want an error (ErrCorrupt: %v)", err, tc.corrupt)
+				}
+			})
+		}
+	}
+}
+
+func TestGetChecksumsOnce(t *testing.T) {
+	// The SDK's own response validation is off for Get: a body hashed twice
+	// costs CPU and would fail ranged reads (REFERENCE §4).
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithS3Options(func(o *s3.Options) {
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
+	}))
+	put(t, d, "vol", "0123456789")
+	srv.SetHook(mangleGets(srv.ServeFake, "/backups/vol", func(h http.Header, b []byte) []byte { b[0] = 'x'; return b }))
+	err := d.Get(t.Context(), "vol", io.Discard)
+	var e *s3dest.Error
+	if !errors.Is(err, s3dest.ErrCorrupt) || !errors.As(err, &e) || !strings.Contains(e.Err.Error(), "CRC32C of the 10 bytes") {
+		t.Errorf("Get = %v, want s3dest's own ErrCorrupt (not the SDK's checksum error)", err)
+	}
+}
+
+func TestGetRange(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1<<20, 8)
+	if err := d.Put(t.Context(), "vol", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ offset, length, wantEnd int64 }{
+		{0, 10, 10},
+		{100, 1000, 1100},
+		{1<<20 - 5, -1, 1 << 20},
+		{1<<20 - 5, 100, 1 << 20}, // S3 clips a range that runs past the end
+		{0, -1, 1 << 20},
+		{7, 0, 7},
+	} {
+		var got bytes.Buffer
+		if err := d.GetRange(t.Context(), "vol", tc.offset, tc.length, &got); err != nil {
+			t.Errorf("GetRange(%d, %d): %v", tc.offset, tc.length, err)
+			continue
+		}
+		if !bytes.Equal(got.Bytes(), data[tc.offset:tc.wantEnd]) {
+			t.Errorf("GetRange(%d, %d) = %d bytes, want bytes %d to %d", tc.offset, tc.length, got.Len(), tc.offset, tc.wantEnd)
+		}
+	}
+	for _, bad := range [][2]int64{{-1, 10}, {0, -2}} {
+		if err := d.GetRange(t.Context(), "vol", bad[0], bad[1], io.Discard); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("GetRange(%d, %d) = %v, want ErrInvalid", bad[0], bad[1], err)
+		}
+	}
+	if err := d.GetRange(t.Context(), "vol", 2<<20, 10, io.Discard); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("GetRange beyond the end = %v, want ErrInvalid", err)
+	}
+	// A server that ignores Range must not pass the whole object off as
+	// the range.
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		r.Header.Del("Range")
+		return false
+	})
+	if err := d.GetRange(t.Context(), "vol", 100, 10, io.Discard); err == nil {
+		t.Error("GetRange accepted a whole object sent for a range")
+	}
+}
+
+func TestProgress(t *testing.T) {
+	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	srv := withBucket(t)
+	var reports []s3dest.Progress
+	d := newDest(t, srv, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(3),
+		s3dest.WithProgress(func(p s3dest.Progress) { reports = append(reports, p) }))
+	const size = 5<<20 + 7
+	check := func(what string, total int64) {
+		t.Helper()
+		if len(reports) < 2 {
+			t.Fatalf("%s: %d progress reports, want several", what, len(reports))
+		}
+		for i, p := range reports {
+			if p.Name != "vol" || p.Done > size || i > 0 && p.Done < reports[i-1].Done ||
+				i < len(reports)-1 && p.Total != total {
+				t.Fatalf("%s: report %d of %d is %+v after %+v", what, i, len(reports), p, reports[max(i-1, 0)])
+			}
+		}
+		if last := reports[len(reports)-1]; last.Done != size || last.Total != size {
+			t.Errorf("%s: last report %+v, want Done = Total = %d", what, last, size)
+		}
+		reports = nil
+	}
+	if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(randomBytes(size, 9))}); err != nil {
+		t.Fatal(err)
+	}
+	check("Put of a stream", -1)
+	if err := d.Put(t.Context(), "vol", bytes.NewReader(randomBytes(size, 9))); err != nil {
+		t.Fatal(err)
+	}
+	check("Put of a bytes.Reader", size)
+	if err := d.Get(t.Context(), "vol", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	check("Get", size)
+}
+
+func TestTransferOptionsAreValidated(t *testing.T) {
+	for _, opt := range []s3dest.Option{
+		s3dest.WithPartSize(1 << 20), s3dest.WithPartSize(6 << 30), s3dest.WithPartSize(-1),
+		s3dest.WithConcurrency(-1), s3dest.WithConcurrency(65),
+	} {
+		_, err := s3dest.New(t.Context(), bucket, s3dest.WithCredentials("AKID", "secret"), s3dest.WithRegion("us-east-1"), opt)
+		if !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("New with a bad transfer option: %v, want ErrInvalid", err)
+		}
+	}
+}
+
+// refuseChecksums answers as a server without flexible checksums might.
+func refuseChecksums(method string, q url.Values, h http.Header) (int, string) {
+	switch {
+	case method == http.MethodPut && h.Get("X-Amz-Checksum-Crc32c") != "":
+		return http.StatusBadRequest, "InvalidArgument"
+	case method == http.MethodPost && q.Has("uploads") && h.Get("X-Amz-Checksum-Algorithm") != "":
+		return http.StatusNotImplemented, "NotImplemented"
+	}
+	return 0, ""
+}
+
+// requireMD5 answers as a server that insists on Content-MD5 might.
+func requireMD5(method string, q url.Values, h http.Header) (int, string) {
+	if method == http.MethodPut && h.Get("Content-Md5") == "" {
+		return http.StatusBadRequest, "MissingContentMD5"
+	}
+	return 0, ""
+}
+
+func TestChecksumFallsBackToMD5(t *testing.T) {
+	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	for _, tc := range []struct {
+		name    string
+		refuse  func(method string, q url.Values, h http.Header) (int, string)
+		size    int
+		wantCRC bool // the stored requests still carry the CRC32C
+	}{
+		{"no flexible checksums, PutObject", refuseChecksums, 1000, false},
+		{"no flexible checksums, multipart", refuseChecksums, 3 << 20, false},
+		{"MD5 required, PutObject", requireMD5, 1000, true},
+		{"MD5 required, parts", requireMD5, 3 << 20, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if status, code := tc.refuse(r.Method, r.URL.Query(), r.Header); status != 0 {
+					_, _ = io.Copy(io.Discard, r.Body)
+					s3test.WriteError(w, r, status, code, "refused by the test")
+					return true
+				}
+				return false
+			})
+			d := newDest(t, srv, s3dest.WithPartSize(1<<20))
+			data := randomBytes(tc.size, 10)
+			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := get(t, d, "vol"); got != string(data) {
+				t.Fatal("the object differs from what was put")
+			}
+			stored := 0
+			for _, r := range srv.Requests() {
+				if status, _ := tc.refuse(r.Method, r.Query, r.Header); r.Method != http.MethodPut || status != 0 {
+					continue
+				}
+				stored++
+				if r.Header.Get("Content-Md5") == "" || (r.Header.Get("X-Amz-Checksum-Crc32c") != "") != tc.wantCRC {
+					t.Errorf("stored with Content-MD5 %q and CRC32C %q; want an MD5, and a CRC32C: %v",
+						r.Header.Get("Content-Md5"), r.Header.Get("X-Amz-Checksum-Crc32c"), tc.wantCRC)
+				}
+			}
+			if want := (tc.size + 1<<20 - 1) >> 20; stored != want {
+				t.Errorf("%d requests stored data, want %d", stored, want)
+			}
+		})
+	}
+}
