@@ -215,8 +215,8 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 		return &Error{Op: "rename", Bucket: d.bucket, Key: src, kind: ErrObjectArchived,
 			Err: fmt.Errorf("storage class %s", fi.StorageClass), Hint: hints[ErrObjectArchived]}
 	}
-	if fi.Size > maxSinglePut {
-		return invalid("rename", d.bucket, src, "objects over 5 GiB cannot be renamed yet")
+	if fi.Size > limits.maxCopy {
+		return d.renameLarge(ctx, from, src, dst, fi) // copy.go
 	}
 	in := &s3.CopyObjectInput{
 		Bucket:            &d.bucket,
