@@ -1,0 +1,132 @@
+package s3dest_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+func TestDeleteMany(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithPrefix("p"))
+	names := []string{"a", "b", "c"}
+	for _, n := range names {
+		put(t, d, n, "x")
+	}
+	for i := range 1497 {
+		names = append(names, fmt.Sprintf("missing-%04d", i))
+	}
+	srv.ResetRequests()
+	if err := d.DeleteMany(t.Context(), names); err != nil {
+		t.Fatal(err)
+	}
+	batches := 0
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost && r.Query.Has("delete") {
+			batches++
+		}
+	}
+	if batches != 2 {
+		t.Errorf("%d DeleteObjects requests for 1,500 names, want 2", batches)
+	}
+	if got := list(t, d); len(got) != 0 {
+		t.Errorf("left after DeleteMany: %v", got)
+	}
+	srv.ResetRequests()
+	if err := d.DeleteMany(t.Context(), nil); err != nil || len(srv.Requests()) != 0 {
+		t.Errorf("DeleteMany(nil) = %v after %d requests, want nil and none", err, len(srv.Requests()))
+	}
+	if err := d.DeleteMany(t.Context(), []string{"ok", "../escape"}); !errors.Is(err, s3dest.ErrInvalid) || len(srv.Requests()) != 0 {
+		t.Errorf("DeleteMany with an invalid name = %v after %d requests, want ErrInvalid before any", err, len(srv.Requests()))
+	}
+}
+
+func TestDeleteManyReportsEachFailure(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithPrefix("p"))
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost || !r.URL.Query().Has("delete") {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, `<DeleteResult>`+
+			`<Error><Key>p/a</Key><Code>AccessDenied</Code><Message>locked</Message></Error>`+
+			`<Error><Key>p/b</Key><Code>NoSuchKey</Code><Message>gone</Message></Error>`+
+			`<Error><Key>p/c</Key><Code>InternalError</Code><Message>try again</Message></Error>`+
+			`</DeleteResult>`)
+		return true
+	})
+	err := d.DeleteMany(t.Context(), []string{"a", "b", "c", "d"})
+	if !errors.Is(err, s3dest.ErrAccessDenied) {
+		t.Errorf("DeleteMany = %v, want it to report ErrAccessDenied", err)
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("DeleteMany = %T, want a joined error", err)
+	}
+	var got []string
+	for _, e := range joined.Unwrap() {
+		var se *s3dest.Error
+		if !errors.As(e, &se) {
+			t.Fatalf("joined error %v is not an *Error", e)
+		}
+		got = append(got, se.Key+" "+se.Code)
+	}
+	if want := "p/a AccessDenied,p/c InternalError"; strings.Join(got, ",") != want {
+		t.Errorf("failures %q, want %q (a missing key is not a failure)", strings.Join(got, ","), want)
+	}
+}
+
+func TestDeleteManyWithoutDeleteObjects(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "a", "x")
+	put(t, d, "b", "y")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("delete") {
+			s3test.WriteError(w, r, http.StatusNotImplemented, "NotImplemented", "no multi-object delete here")
+			return true
+		}
+		return false
+	})
+	if err := d.DeleteMany(t.Context(), []string{"a", "b", "never-was"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(t, d); len(got) != 0 {
+		t.Errorf("left after DeleteMany: %v", got)
+	}
+}
+
+func TestCleanupUploads(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithPrefix("laptop"))
+	for _, key := range []string{"laptop/a", "laptop/sub/b", "desktop/c"} {
+		if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := d.CleanupUploads(t.Context(), time.Hour); n != 0 || err != nil {
+		t.Errorf("CleanupUploads(1h) = %d, %v; want 0 (all are young)", n, err)
+	}
+	if n, err := d.CleanupUploads(t.Context(), 0); n != 2 || err != nil {
+		t.Errorf("CleanupUploads(0) = %d, %v; want the 2 under the prefix", n, err)
+	}
+	left := uploadsLeft(t, d)
+	if len(left) != 1 || !strings.HasPrefix(left[0], "desktop/c ") {
+		t.Errorf("uploads left: %v, want only desktop/c's", left)
+	}
+	empty := newDest(t, withBucket(t))
+	if n, err := empty.CleanupUploads(t.Context(), 0); n != 0 || err != nil {
+		t.Errorf("CleanupUploads on a bucket without uploads = %d, %v", n, err)
+	}
+}
