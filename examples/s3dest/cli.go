@@ -92,6 +92,7 @@ type call struct {
 	cmd  *command
 	o    *opts
 	dest *s3dest.Destination
+	url  *s3dest.URL
 	args []string // positional arguments after the URL
 	bar  *progressBar
 }
@@ -264,6 +265,7 @@ func (a *app) open(ctx context.Context, c *call, rawURL string) (*s3dest.Destina
 		c.bar = &progressBar{w: a.stderr, every: a.progressEvery}
 		extra = append(extra, s3dest.WithProgress(c.bar.update))
 	}
+	c.url, _ = s3dest.ParseURL(rawURL) // Open reports its error
 	dest, err := s3dest.Open(ctx, rawURL, extra...)
 	var e *s3dest.Error
 	switch {

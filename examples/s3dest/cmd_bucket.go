@@ -13,6 +13,19 @@ import (
 // where names the destination in messages: bucket and prefix, no options.
 func where(d *s3dest.Destination) string { return "s3://" + d.Bucket() + "/" + d.Prefix() }
 
+// createRegion is the region CreateBucket creates the bucket in: the
+// location constraint when the URL gives one. Destination.Region is the
+// signing region, which s3-authentication-region may make another.
+func (c *call) createRegion() string {
+	if c.url != nil && c.url.Region != "" {
+		if strings.EqualFold(c.url.Region, "EU") {
+			return "eu-west-1"
+		}
+		return c.url.Region
+	}
+	return c.dest.Region()
+}
+
 // test follows Duplicati's "Test connection": list the bucket; when it is
 // missing, offer to create it (on a terminal, or --create), create it and
 // test again. --write also puts, reads back and deletes a probe object.
@@ -29,7 +42,7 @@ func cmdTest(ctx context.Context, c *call) error {
 		}
 		created = true
 		if !c.o.json {
-			fmt.Fprintf(c.stdout, "created bucket %s in region %s\n", d.Bucket(), d.Region())
+			fmt.Fprintf(c.stdout, "created bucket %s in region %s\n", d.Bucket(), c.createRegion())
 		}
 		err = d.Test(ctx)
 	}
@@ -64,11 +77,11 @@ func (c *call) confirmCreate(notFound error) error {
 		return nil
 	}
 	msg := fmt.Sprintf("bucket %s does not exist", d.Bucket())
-	hint := fmt.Sprintf("pass --create to create it in region %s", d.Region())
+	hint := fmt.Sprintf("pass --create to create it in region %s", c.createRegion())
 	if !c.stdinTTY {
 		return &cliError{msg: msg + " (stdin is not a terminal, so s3dest did not ask)", hint: hint, err: notFound}
 	}
-	fmt.Fprintf(c.stderr, "Bucket %s does not exist. Create it in region %s? [y/N] ", d.Bucket(), d.Region())
+	fmt.Fprintf(c.stderr, "Bucket %s does not exist. Create it in region %s? [y/N] ", d.Bucket(), c.createRegion())
 	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
@@ -88,14 +101,14 @@ func cmdMb(ctx context.Context, c *call) error {
 		}
 	}
 	if c.o.json {
-		writeJSON(c.stdout, map[string]any{"bucket": d.Bucket(), "region": d.Region(), "created": !existed})
+		writeJSON(c.stdout, map[string]any{"bucket": d.Bucket(), "region": c.createRegion(), "created": !existed})
 		return nil
 	}
 	if existed {
-		fmt.Fprintf(c.stdout, "bucket %s exists already (region %s)\n", d.Bucket(), d.Region())
+		fmt.Fprintf(c.stdout, "bucket %s exists already (region %s)\n", d.Bucket(), c.createRegion())
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "created bucket %s in region %s\n", d.Bucket(), d.Region())
+	fmt.Fprintf(c.stdout, "created bucket %s in region %s\n", d.Bucket(), c.createRegion())
 	return nil
 }
 

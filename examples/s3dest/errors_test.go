@@ -172,6 +172,13 @@ func TestTestCommand(t *testing.T) {
 	if r := ok(t, "", "ls", raw2); r.stdout != "" {
 		t.Errorf("test --write left its probe behind:\n%s", r.stdout)
 	}
+
+	// The region offered is where the bucket would be created (the location
+	// constraint, EU being eu-west-1), not the signing region.
+	_, raw3 := fake(t)
+	raw3 += "&s3-location-constraint=EU&s3-authentication-region=us-west-2"
+	want(t, "test in EU", cli(t, nil, "", "test", raw3).stderr, "pass --create to create it in region eu-west-1")
+	want(t, "test --create in EU", ok(t, "", "test", "--create", raw3).stdout, "created bucket bkt in region eu-west-1")
 }
 
 // TestSecretNeverPrinted runs commands that succeed, fail and log, with the

@@ -309,3 +309,15 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestGetDefaultFile: without a local name, get writes the object's base
+// name in the current directory.
+func TestGetDefaultFile(t *testing.T) {
+	_, raw := withBucket(t)
+	ok(t, "nested", "put", raw, "-", "a/b/c.txt")
+	t.Chdir(t.TempDir())
+	want(t, "get", ok(t, "", "get", raw+"&s3-recursive-list", "a/b/c.txt").stdout, "got a/b/c.txt: 6 B, into c.txt")
+	if b, err := os.ReadFile("c.txt"); err != nil || string(b) != "nested" {
+		t.Errorf("get without a local name: %q, %v", b, err)
+	}
+}
