@@ -24,8 +24,9 @@ const maxDeleteBatch = 1000
 // object's and its Code the server's, so errors.Is(err, ErrAccessDenied)
 // tells whether any failed for that reason and errors.As reaches each. A
 // request that fails as a whole ends DeleteMany: its *Error, with no Key, is
-// joined as well, and later names are not attempted. A server without
-// DeleteObjects (NotImplemented) gets one DeleteObject per name.
+// joined as well, and later names are not attempted. A server that refuses
+// DeleteObjects (NotImplemented, or InvalidArgument for its checksum header)
+// gets one DeleteObject per name.
 func (d *Destination) DeleteMany(ctx context.Context, names []string) error {
 	keys := make([]string, len(names))
 	var errs []error
@@ -63,7 +64,9 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 		out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &d.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
 		return err
 	})
-	if code, _ := errorCode(err); code == "NotImplemented" {
+	if code, _ := errorCode(err); code == "NotImplemented" || code == "InvalidArgument" {
+		// No DeleteObjects (GCS), or the SDK's checksum header for it
+		// refused (B2): one DeleteObject per key needs neither.
 		return d.deleteEach(ctx, keys), nil
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package s3dest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"hash/crc32"
@@ -88,9 +87,9 @@ type upload struct {
 	d        *Destination
 	key      string
 	id       string
-	base     int64 // first part size
-	fixed    bool  // the length is known: all parts are base bytes
-	noCRC    bool  // the server refused flexible checksums: parts carry Content-MD5
+	base     int64   // first part size
+	fixed    bool    // the length is known: all parts are base bytes
+	sums     sumMode // what the server took at create
 	addMD5   atomic.Bool
 	idle     *idleTimer
 	progress *reporter
@@ -154,6 +153,7 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 // starts an upload of each. It returns the bytes read; a failure is in u.err.
 func (u *upload) stream(r io.Reader, part []byte, size int64) int64 {
 	var total int64
+	var probe [32 << 10]byte
 	last := false
 	for n := 1; ; n++ {
 		if n > maxParts {
@@ -171,22 +171,29 @@ func (u *upload) stream(r io.Reader, part []byte, size int64) int64 {
 		if last {
 			break
 		}
-		next := u.buffer(n + 1)
-		m, err := io.ReadFull(r, next)
+		// Probe for more data before taking a buffer, so that the end of
+		// the stream costs no buffer.
+		k, err := io.ReadAtLeast(r, probe[:], 1)
+		if err == nil {
+			next := u.buffer(n + 1)
+			copy(next, probe[:k])
+			var m int
+			m, err = io.ReadFull(r, next[k:])
+			part, last = next[:k+m], err != nil
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = nil
+			}
+		}
 		if u.ctx.Err() != nil {
-			u.free <- next
 			return total
 		}
 		if err == io.EOF {
-			u.free <- next
 			break
 		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			u.free <- next
-			u.fail(fmt.Errorf("reading the data to upload, after %d bytes: %w", total, err))
+		if err != nil {
+			u.fail(fmt.Errorf("reading the data to upload, after %d bytes: %w", total+int64(k), err))
 			return total
 		}
-		part, last = next[:m], err != nil
 	}
 	if size >= 0 && total != size {
 		u.fail(fmt.Errorf("the reader delivered %d bytes, not the %d it announced", total, size))
@@ -232,16 +239,16 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		Bucket: &d.bucket, Key: &u.key, UploadId: &u.id, PartNumber: aws.Int32(n),
 		ContentLength: aws.Int64(int64(len(part))),
 	}
-	if !u.noCRC {
+	if u.sums != sumNone {
 		in.ChecksumCRC32C = aws.String(crcBase64(crc))
 	}
-	if u.noCRC || u.addMD5.Load() {
+	if u.sums == sumNone || u.addMD5.Load() {
 		in.ContentMD5 = aws.String(md5Base64(part))
 	}
 	var out *s3.UploadPartOutput
 	send := func() error {
 		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
-			in.Body = &idleReader{bytes.NewReader(part), u.idle}
+			in.Body = &sliceBody{data: part, it: u.idle}
 			var err error
 			out, err = c.UploadPart(ctx, in)
 			return err
@@ -304,9 +311,18 @@ func (u *upload) failure(parent context.Context) error {
 	return context.Cause(u.ctx)
 }
 
-// create starts the upload, asking for a full-object CRC32C; a server that
-// refuses flexible checksums gets an upload without one, and Content-MD5 on
-// every part.
+// sumMode is how a multipart upload is checked.
+type sumMode int
+
+const (
+	sumFull      sumMode = iota // CRC32C parts and a FULL_OBJECT CRC32C (AWS, versitygw)
+	sumComposite                // CRC32C parts, a checksum of checksums (R2's only CRC32C type)
+	sumNone                     // Content-MD5 parts: no flexible checksums (B2)
+)
+
+// create starts the upload, asking for a full-object CRC32C. A server that
+// refuses it gets a composite CRC32C upload, and one that refuses that too
+// an upload without flexible checksums, with Content-MD5 on every part.
 func (u *upload) create(ctx context.Context) error {
 	d := u.d
 	in := &s3.CreateMultipartUploadInput{
@@ -316,30 +332,34 @@ func (u *upload) create(ctx context.Context) error {
 	if d.cfg.storageClass != "" {
 		in.StorageClass = types.StorageClass(d.cfg.storageClass)
 	}
-	var out *s3.CreateMultipartUploadOutput
-	send := func() error {
-		return d.do(ctx, "put", u.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+	for u.sums = sumFull; ; u.sums++ {
+		var out *s3.CreateMultipartUploadOutput
+		err := d.do(ctx, "put", u.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 			var err error
 			out, err = c.CreateMultipartUpload(ctx, in)
 			return err
 		})
+		if err == nil {
+			u.id = aws.ToString(out.UploadId)
+			return nil
+		}
+		if _, refused := checksumFallback(err); !refused || u.sums == sumNone {
+			return err
+		}
+		if u.sums == sumFull {
+			in.ChecksumType = ""
+		} else {
+			in.ChecksumAlgorithm = ""
+		}
+		d.log.Info("s3dest: the server refused a multipart checksum mode; trying a weaker one", "key", u.key,
+			"mode", []string{"full-object CRC32C", "composite CRC32C"}[u.sums], "error", err)
 	}
-	err := send()
-	if _, dropCRC := checksumFallback(err); dropCRC {
-		d.log.Info("s3dest: the server refused a CRC32C multipart upload; using Content-MD5 parts", "key", u.key, "error", err)
-		in.ChecksumAlgorithm, in.ChecksumType = "", ""
-		u.noCRC = true
-		err = send()
-	}
-	if err != nil {
-		return err
-	}
-	u.id = aws.ToString(out.UploadId)
-	return nil
 }
 
 // complete assembles the parts, giving the server the full-object CRC32C to
-// check them against.
+// check them against. A server that accepted a full-object upload but
+// refuses to complete it so (some MinIO versions answer InvalidPart) gets
+// one more try without the full-object checksum: each part was verified.
 func (u *upload) complete(ctx context.Context, total int64) error {
 	d := u.d
 	full := u.crcs[0]
@@ -350,15 +370,24 @@ func (u *upload) complete(ctx context.Context, total int64) error {
 		Bucket: &d.bucket, Key: &u.key, UploadId: &u.id, MpuObjectSize: aws.Int64(total),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
 	}
-	if !u.noCRC {
+	if u.sums == sumFull {
 		in.ChecksumCRC32C, in.ChecksumType = aws.String(crcBase64(full)), types.ChecksumTypeFullObject
 	}
 	var out *s3.CompleteMultipartUploadOutput
-	err := d.do(ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		out, err = c.CompleteMultipartUpload(ctx, in)
-		return err
-	})
+	send := func() error {
+		return d.do(ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
+			var err error
+			out, err = c.CompleteMultipartUpload(ctx, in)
+			return err
+		})
+	}
+	err := send()
+	if code, _ := errorCode(err); in.ChecksumType != "" && (code == "InvalidPart" || code == "InvalidArgument" ||
+		code == "InvalidRequest" || code == "NotImplemented") {
+		d.log.Info("s3dest: the server refused to complete with a full-object checksum; completing without", "key", u.key, "error", err)
+		in.ChecksumCRC32C, in.ChecksumType = nil, ""
+		err = send()
+	}
 	if err != nil {
 		u.abort(ctx)
 		return err

@@ -1,7 +1,6 @@
 package s3dest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"hash/crc32"
@@ -50,7 +49,7 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 		if _, err := io.Copy(h, section); err != nil {
 			return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
 		}
-		body := func() io.ReadSeeker { return io.NewSectionReader(section, 0, size) }
+		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), idle} }
 		return d.putObject(ctx, key, name, body, size, h.Sum32(), idle)
 	}
 	buf := make([]byte, size)
@@ -62,7 +61,7 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 
 // putBytes stores data in one PutObject.
 func (d *Destination) putBytes(ctx context.Context, key, name string, data []byte, idle *idleTimer) error {
-	body := func() io.ReadSeeker { return bytes.NewReader(data) }
+	body := func() io.ReadSeeker { return &sliceBody{data: data, it: idle} }
 	return d.putObject(ctx, key, name, body, int64(len(data)), crc32.Checksum(data, crc32cTable), idle)
 }
 
@@ -83,7 +82,7 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 	var out *s3.PutObjectOutput
 	send := func() error {
 		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
-			in.Body = &idleReader{body(), idle}
+			in.Body = body()
 			var err error
 			out, err = c.PutObject(ctx, in)
 			return err

@@ -187,37 +187,56 @@ func TestTransferOptionsAreValidated(t *testing.T) {
 	}
 }
 
-// refuseChecksums answers as a server without flexible checksums might.
-func refuseChecksums(method string, q url.Values, h http.Header) (int, string) {
-	switch {
-	case method == http.MethodPut && h.Get("X-Amz-Checksum-Crc32c") != "":
-		return http.StatusBadRequest, "InvalidArgument"
-	case method == http.MethodPost && q.Has("uploads") && h.Get("X-Amz-Checksum-Algorithm") != "":
-		return http.StatusNotImplemented, "NotImplemented"
+// Servers that refuse some checksum headers, as found in the wild.
+var (
+	// B2 (before mid-2025): no x-amz-checksum-* header at all.
+	refuseChecksums = func(method string, q url.Values, h http.Header) (int, string) {
+		for k := range h {
+			if strings.HasPrefix(k, "X-Amz-Checksum-") {
+				return http.StatusBadRequest, "InvalidArgument"
+			}
+		}
+		return 0, ""
 	}
-	return 0, ""
-}
-
-// requireMD5 answers as a server that insists on Content-MD5 might.
-func requireMD5(method string, q url.Values, h http.Header) (int, string) {
-	if method == http.MethodPut && h.Get("Content-Md5") == "" {
-		return http.StatusBadRequest, "MissingContentMD5"
+	// R2: CRC32C only as a COMPOSITE multipart checksum.
+	refuseFullObject = func(method string, q url.Values, h http.Header) (int, string) {
+		if method == http.MethodPost && q.Has("uploads") && h.Get("X-Amz-Checksum-Type") == "FULL_OBJECT" {
+			return http.StatusNotImplemented, "NotImplemented"
+		}
+		return 0, ""
 	}
-	return 0, ""
-}
+	// Some MinIO versions: FULL_OBJECT accepted at create, refused at complete.
+	refuseFullComplete = func(method string, q url.Values, h http.Header) (int, string) {
+		if method == http.MethodPost && q.Has("uploadId") && h.Get("X-Amz-Checksum-Type") != "" {
+			return http.StatusBadRequest, "InvalidPart"
+		}
+		return 0, ""
+	}
+	// A server that insists on Content-MD5 (object lock).
+	requireMD5 = func(method string, q url.Values, h http.Header) (int, string) {
+		if method == http.MethodPut && h.Get("Content-Md5") == "" {
+			return http.StatusBadRequest, "MissingContentMD5"
+		}
+		return 0, ""
+	}
+)
 
-func TestChecksumFallsBackToMD5(t *testing.T) {
+func TestChecksumFallbacks(t *testing.T) {
 	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
 	for _, tc := range []struct {
-		name    string
-		refuse  func(method string, q url.Values, h http.Header) (int, string)
-		size    int
-		wantCRC bool // the stored requests still carry the CRC32C
+		name             string
+		refuse           func(method string, q url.Values, h http.Header) (int, string)
+		size             int
+		wantMD5, wantCRC bool // on every request that stored data
+		wantFull         bool // the completed upload carries a full-object CRC32C
 	}{
-		{"no flexible checksums, PutObject", refuseChecksums, 1000, false},
-		{"no flexible checksums, multipart", refuseChecksums, 3 << 20, false},
-		{"MD5 required, PutObject", requireMD5, 1000, true},
-		{"MD5 required, parts", requireMD5, 3 << 20, true},
+		{"no flexible checksums, PutObject", refuseChecksums, 1000, true, false, false},
+		{"no flexible checksums, multipart", refuseChecksums, 3 << 20, true, false, false},
+		{"composite only", refuseFullObject, 3 << 20, false, true, false},
+		{"full object refused at complete", refuseFullComplete, 3 << 20, false, true, false},
+		{"MD5 required, PutObject", requireMD5, 1000, true, true, false},
+		{"MD5 required, parts", requireMD5, 3 << 20, true, true, true},
+		{"all accepted", func(string, url.Values, http.Header) (int, string) { return 0, "" }, 3 << 20, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := withBucket(t)
@@ -237,20 +256,44 @@ func TestChecksumFallsBackToMD5(t *testing.T) {
 			if got := get(t, d, "vol"); got != string(data) {
 				t.Fatal("the object differs from what was put")
 			}
-			stored := 0
+			stored, full := 0, false
 			for _, r := range srv.Requests() {
-				if status, _ := tc.refuse(r.Method, r.Query, r.Header); r.Method != http.MethodPut || status != 0 {
+				if status, _ := tc.refuse(r.Method, r.Query, r.Header); status != 0 {
+					continue
+				}
+				if r.Method == http.MethodPost && r.Query.Has("uploadId") {
+					full = r.Header.Get("X-Amz-Checksum-Type") == "FULL_OBJECT" && r.Header.Get("X-Amz-Checksum-Crc32c") != ""
+				}
+				if r.Method != http.MethodPut {
 					continue
 				}
 				stored++
-				if r.Header.Get("Content-Md5") == "" || (r.Header.Get("X-Amz-Checksum-Crc32c") != "") != tc.wantCRC {
-					t.Errorf("stored with Content-MD5 %q and CRC32C %q; want an MD5, and a CRC32C: %v",
-						r.Header.Get("Content-Md5"), r.Header.Get("X-Amz-Checksum-Crc32c"), tc.wantCRC)
+				if md5, crc := r.Header.Get("Content-Md5") != "", r.Header.Get("X-Amz-Checksum-Crc32c") != ""; md5 != tc.wantMD5 || crc != tc.wantCRC {
+					t.Errorf("stored with Content-MD5 %v and CRC32C %v; want %v and %v", md5, crc, tc.wantMD5, tc.wantCRC)
 				}
 			}
 			if want := (tc.size + 1<<20 - 1) >> 20; stored != want {
 				t.Errorf("%d requests stored data, want %d", stored, want)
 			}
+			if full != tc.wantFull {
+				t.Errorf("completed with a full-object CRC32C: %v, want %v", full, tc.wantFull)
+			}
 		})
+	}
+}
+
+func TestGetWithoutChecksumMode(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "content")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("X-Amz-Checksum-Mode") != "" {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Unsupported header 'x-amz-checksum-mode'")
+			return true
+		}
+		return false
+	})
+	if got := get(t, d, "vol"); got != "content" {
+		t.Errorf("Get = %q", got)
 	}
 }
