@@ -106,7 +106,7 @@ func parseRestoreHeader(h string) (ongoing bool, expiry time.Time) {
 func rejectsRestoreStatus(err error) bool {
 	code, status := errorCode(err)
 	switch code {
-	case "InvalidArgument", "InvalidRequest", "NotImplemented", "AccessDenied":
+	case "InvalidArgument", "InvalidRequest", "NotImplemented":
 		return true
 	}
 	return code == "" && (status == 400 || status == 501)

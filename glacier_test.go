@@ -368,3 +368,35 @@ func TestWaitRestoredHonoursContext(t *testing.T) {
 		t.Errorf("WaitRestored after cancel: %v, want context.Canceled naming what is left", err)
 	}
 }
+
+func TestStorageClassFunc(t *testing.T) {
+	srv := withBucket(t)
+	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	var mu sync.Mutex
+	seen := map[string]int64{}
+	policy := func(name string, size int64) string {
+		mu.Lock()
+		seen[name] = size
+		mu.Unlock()
+		if strings.HasSuffix(name, ".dblock.zip") {
+			return "DEEP_ARCHIVE"
+		}
+		return "" // index and list files stay in the server's default class
+	}
+	d := newDest(t, srv, s3dest.WithStorageClass("STANDARD_IA"), s3dest.WithStorageClassFunc(policy), s3dest.WithPartSize(64<<10))
+	put(t, d, "b1.dblock.zip", "volume")
+	put(t, d, "b1.dindex.zip", "index")
+	// A stream of unknown length, large enough for multipart.
+	if err := d.Put(t.Context(), "b2.dblock.zip", noise(9, 300<<10)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"b1.dblock.zip": "DEEP_ARCHIVE", "b1.dindex.zip": "STANDARD", "b2.dblock.zip": "DEEP_ARCHIVE"}
+	for name, class := range want {
+		if got := srv.Class(bucket, name); got != class {
+			t.Errorf("%s stored in %s, want %s", name, got, class)
+		}
+	}
+	if diff := cmp.Diff(map[string]int64{"b1.dblock.zip": 6, "b1.dindex.zip": 5, "b2.dblock.zip": -1}, seen); diff != "" {
+		t.Errorf("policy saw names and sizes (-want +got):\n%s", diff)
+	}
+}

@@ -86,6 +86,7 @@ func partSizeAt(base int64, n int) int64 {
 type upload struct {
 	d        *Destination
 	key      string
+	class    types.StorageClass // WithStorageClass, or WithStorageClassFunc of name and size
 	id       string
 	base     int64   // first part size
 	fixed    bool    // the length is known: all parts are base bytes
@@ -112,7 +113,7 @@ type upload struct {
 // (and its length was unknown), else in parts.
 func (d *Destination) putStream(ctx context.Context, key, name string, r io.Reader, size int64, idle *idleTimer) error {
 	conc := d.concurrency()
-	u := &upload{d: d, key: key, base: d.partSize(), idle: idle, progress: d.reporter(name, size),
+	u := &upload{d: d, key: key, class: d.classFor(name, size), base: d.partSize(), idle: idle, progress: d.reporter(name, size),
 		slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
 	if size >= 0 {
 		// Fixed parts, large enough for 10,000 to hold the whole object.
@@ -163,6 +164,10 @@ func (u *upload) stream(r io.Reader, part []byte, size int64) int64 {
 		select {
 		case u.slots <- struct{}{}:
 		case <-u.ctx.Done():
+			return total
+		}
+		if u.ctx.Err() != nil { // both were ready: select chose at random
+			<-u.slots
 			return total
 		}
 		total += int64(len(part))
@@ -225,11 +230,11 @@ func (u *upload) buffer(n int) []byte {
 func (u *upload) send(n int32, part []byte) {
 	defer u.wg.Done()
 	err := u.sendPart(n, part)
+	if err != nil {
+		u.fail(err) // before the slot frees, so that no further part starts
+	}
 	u.free <- part[:0]
 	<-u.slots
-	if err != nil {
-		u.fail(err)
-	}
 }
 
 func (u *upload) sendPart(n int32, part []byte) error {
@@ -329,9 +334,7 @@ func (u *upload) create(ctx context.Context) error {
 		Bucket: &d.bucket, Key: &u.key, ContentType: aws.String("application/octet-stream"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject,
 	}
-	if d.cfg.storageClass != "" {
-		in.StorageClass = types.StorageClass(d.cfg.storageClass)
-	}
+	in.StorageClass = u.class
 	for u.sums = sumFull; ; u.sums++ {
 		var out *s3.CreateMultipartUploadOutput
 		err := d.do(ctx, "put", u.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {

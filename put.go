@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Put stores r as the object name, with the destination's storage class,
@@ -76,9 +75,7 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 		ChecksumCRC32C: aws.String(sum),
 		ContentType:    aws.String("application/octet-stream"),
 	}
-	if d.cfg.storageClass != "" {
-		in.StorageClass = types.StorageClass(d.cfg.storageClass)
-	}
+	in.StorageClass = d.classFor(name, size)
 	var out *s3.PutObjectOutput
 	send := func() error {
 		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -186,7 +190,7 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 		RequestChecksumCalculation:                aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation:                aws.ResponseChecksumValidationWhenSupported,
 		DisableLogOutputChecksumValidationSkipped: true,
-		RetryMode:                                 aws.RetryModeStandard,
+		Retryer: newRetryer(c.retryAttempts),
 	}
 	if !d.plan.aws {
 		// S3-compatible servers often reject the SDK's default checksums
@@ -217,9 +221,6 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	}
 	if c.fips {
 		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
-	}
-	if c.retryAttempts > 0 {
-		o.RetryMaxAttempts = c.retryAttempts
 	}
 	if c.httpClient != nil {
 		o.HTTPClient = c.httpClient
@@ -252,6 +253,23 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 		endpoint = *o.BaseEndpoint
 	}
 	return &clientState{client: s3.New(o), region: sign, home: region, endpoint: endpoint, settled: settled}, nil
+}
+
+// newRetryer is the SDK's standard retryer (exponential backoff with jitter;
+// throttling, 5xx and broken connections retried; 4xx never) with two
+// changes for long unattended backups: 429 Too Many Requests, which
+// S3-compatible servers send for throttling, is retried too, and there is
+// no client-side retry quota, which would otherwise fail a backup after a
+// burst of throttling instead of backing off.
+func newRetryer(attempts int) aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		if attempts > 0 {
+			o.MaxAttempts = attempts
+		}
+		o.RateLimiter = ratelimit.None
+		o.Retryables = append(slices.Clone(o.Retryables),
+			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{http.StatusTooManyRequests: {}}})
+	})
 }
 
 // Bucket returns the bucket name.

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -53,8 +52,9 @@ type Server struct {
 	srv  *httptest.Server
 	fake http.Handler
 
-	// RestorePolls is how many HEAD requests a restore takes to complete
-	// (default 1: the first poll after the request sees it done).
+	// RestorePolls is how many polls (HEADs, or listings that report the
+	// object) see a restore as ongoing before it completes; the poll after
+	// them sees it done. Default 1.
 	RestorePolls int
 	// Now is the server's clock for restore expiry dates (default time.Now).
 	Now func() time.Time
@@ -67,11 +67,14 @@ type Server struct {
 	reqs     []Request
 	classes  map[string]string        // "bucket/key" -> storage class, as AWS would report it
 	restores map[string]*restoreState // "bucket/key" -> archive state
+	// multipartSums are the full-object CRC32Cs of completed multipart
+	// uploads, by "bucket/key".
+	multipartSums map[string]string
 }
 
 // Start starts a fake server on a free loopback port. Close stops it.
 func Start() *Server {
-	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{}}
+	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{}, multipartSums: map[string]string{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -79,8 +82,16 @@ func Start() *Server {
 	return s
 }
 
+// TB is the part of testing.TB that New uses; taking it instead of
+// importing testing keeps the testing package out of the programs (the
+// examples) that run the fake.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // New starts a fake server that stops when the test ends.
-func New(t testing.TB) *Server {
+func New(t TB) *Server {
 	t.Helper()
 	s := Start()
 	t.Cleanup(s.Close)
@@ -208,6 +219,13 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
 		rec := httptest.NewRecorder()
 		s.fake.ServeHTTP(rec, r)
+		if rec.Code == http.StatusOK {
+			// gofakes3 forgets the full-object checksum of a multipart
+			// upload; AWS records the one Complete carries.
+			s.mu.Lock()
+			s.multipartSums[bucket+"/"+key] = r.Header.Get("X-Amz-Checksum-Crc32c")
+			s.mu.Unlock()
+		}
 		copyResponse(w, rec)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploads"):
 		s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
@@ -221,6 +239,12 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 			} else {
 				rec.Header().Del("X-Amz-Storage-Class")
 			}
+			s.mu.Lock()
+			if sum := s.multipartSums[bucket+"/"+key]; sum != "" {
+				rec.Header().Set("X-Amz-Checksum-Crc32c", sum)
+				rec.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+			}
+			s.mu.Unlock()
 		}
 		copyResponse(w, rec)
 	case r.Method == http.MethodGet && key == "" && !q.Has("location") && !q.Has("uploads"):
@@ -242,6 +266,15 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 		copyHeader(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(body)
+	case r.Method == http.MethodGet && key != "" && r.Header.Get("Range") == "":
+		s.mu.Lock()
+		sum := s.multipartSums[bucket+"/"+key]
+		s.mu.Unlock()
+		if sum != "" {
+			w.Header().Set("X-Amz-Checksum-Crc32c", sum)
+			w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+		}
+		s.fake.ServeHTTP(w, r)
 	default:
 		s.fake.ServeHTTP(w, r)
 	}
@@ -261,6 +294,7 @@ func (s *Server) setClass(bucket, key, class string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.restores, bucket+"/"+key) // a new object: no restore, no tier
+	delete(s.multipartSums, bucket+"/"+key)
 	if class == "" {
 		delete(s.classes, bucket+"/"+key)
 		return
