@@ -215,4 +215,3 @@ func (b *corruptBody) Read(p []byte) (int, error) {
 }
 
 func (b *corruptBody) Close() error { return b.r.Close() }
-
