@@ -33,7 +33,7 @@ type target struct {
 	fake    *s3test.Server // nil on a real server
 	rawURL  string         // destination URL with credentials, without prefix
 	bucket  string
-	prefix  string // unique to the test on a real server, "" on the fake
+	prefix  string // unique to the test on a real server, "suite/" on the fake
 	classes bool   // the server reports storage classes back
 }
 
@@ -86,7 +86,7 @@ func forEachTarget(t *testing.T, fn func(t *testing.T, tg *target)) {
 	t.Run("fake", func(t *testing.T) {
 		srv := withBucket(t)
 		fn(t, &target{
-			fake: srv, bucket: bucket, classes: true,
+			fake: srv, bucket: bucket, classes: true, prefix: "suite/",
 			rawURL: "s3://" + bucket + "/?s3-server-name=" + srv.URL + "&s3-location-constraint=us-east-1" +
 				"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey,
 		})
@@ -286,7 +286,7 @@ func TestRenameKeepsStorageClass(t *testing.T) {
 
 func TestListPagesAndPrefixes(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg *target) {
-		d := tg.dest(t, tg.sub("/set/"))
+		d := tg.dest(t, tg.sub("set/"))
 		put(t, tg.dest(t, tg.sub("settings")), "not-mine", "x")
 		var want []string
 		var wg sync.WaitGroup
@@ -493,6 +493,65 @@ func TestInteroperability(t *testing.T) {
 		}
 		if got := get(t, d, "by-sdk"); got != string(content) {
 			t.Errorf("s3dest read %d bytes of the SDK's object, want %d", len(got), len(content))
+		}
+	})
+}
+
+// Large objects: a stream of unknown length goes up in parts and comes back
+// byte-exact, with one whole-object checksum; ranges, batch deletes and
+// upload cleanup behave the same on every server.
+func TestLargeObjects(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t, s3dest.WithPartSize(5<<20), s3dest.WithConcurrency(2))
+		data, _ := io.ReadAll(noise(7, 13<<20)) // three parts, the last one short
+		if err := d.Put(t.Context(), "big", io.MultiReader(bytes.NewReader(data))); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := d.Stat(t.Context(), "big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size != int64(len(data)) || fi.Checksum != "CRC32C:"+crc32c(string(data)) {
+			t.Errorf("Stat: size %d checksum %q, want %d and the CRC32C of the whole object", fi.Size, fi.Checksum, len(data))
+		}
+		var got bytes.Buffer
+		if err := d.Get(t.Context(), "big", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+			t.Fatalf("Get: %v, %d bytes equal=%v", err, got.Len(), bytes.Equal(got.Bytes(), data))
+		}
+		got.Reset()
+		if err := d.GetRange(t.Context(), "big", 5<<20-10, 20, &got); err != nil || !bytes.Equal(got.Bytes(), data[5<<20-10:5<<20+10]) {
+			t.Errorf("GetRange across a part boundary: %v, %q", err, got.Bytes())
+		}
+		if err := d.GetRange(t.Context(), "big", int64(len(data))+1, 10, io.Discard); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("GetRange past the end: %v, want ErrInvalid", err)
+		}
+
+		// An upload a crashed process left behind, and one of another prefix.
+		siblingPrefix := strings.TrimSuffix(tg.prefix, "/") + "-sibling/"
+		for _, key := range []string{tg.prefix + "crashed", siblingPrefix + "upload"} {
+			if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: aws.String(tg.bucket), Key: aws.String(key)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := d.CleanupUploads(t.Context(), 0)
+		if err != nil || n != 1 {
+			t.Errorf("CleanupUploads: %d, %v; want 1 (only the upload under the prefix)", n, err)
+		}
+		sibling := tg.dest(t, s3dest.WithPrefix(siblingPrefix))
+		if n, err := sibling.CleanupUploads(t.Context(), 0); err != nil || n != 1 {
+			t.Errorf("the sibling prefix's upload: %d, %v; want it still there", n, err)
+		}
+
+		var names []string
+		for i := range 30 {
+			names = append(names, fmt.Sprintf("small-%02d", i))
+			put(t, d, names[i], "x")
+		}
+		if err := d.DeleteMany(t.Context(), append(names, "big", "never-existed")); err != nil {
+			t.Errorf("DeleteMany: %v", err)
+		}
+		if left := list(t, d); len(left) != 0 {
+			t.Errorf("after DeleteMany %d objects are left", len(left))
 		}
 	})
 }
