@@ -1,7 +1,6 @@
 package s3test
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -204,22 +203,12 @@ func (s *Server) restoreObject(w http.ResponseWriter, r *http.Request, bucket, k
 	}
 }
 
-var listContents = regexp.MustCompile(`(?s)<Contents>.*?</Contents>`)
-
 // restoreStatus adds RestoreStatus to a listing's entries, as S3 does when
 // asked with x-amz-optional-object-attributes: RestoreStatus.
 func (s *Server) restoreStatus(bucket string, body []byte) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return listContents.ReplaceAllFunc(body, func(entry []byte) []byte {
-		m := listKey.FindSubmatch(entry)
-		if m == nil {
-			return entry
-		}
-		var key string
-		if err := xml.Unmarshal([]byte("<k>"+string(m[1])+"</k>"), &key); err != nil {
-			return entry
-		}
+	return eachEntry(body, func(entry []byte, key string) []byte {
 		st := s.restores[bucket+"/"+key]
 		if st == nil || st.pollsLeft < 0 {
 			return entry

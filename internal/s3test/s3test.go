@@ -302,12 +302,15 @@ func (s *Server) setClass(bucket, key, class string) {
 	s.classes[bucket+"/"+key] = class
 }
 
-var listEntry = regexp.MustCompile(`(?s)<Contents>(.*?)</Contents>`)
-var listKey = regexp.MustCompile(`<Key>(.*?)</Key>`)
-var listClass = regexp.MustCompile(`<StorageClass>.*?</StorageClass>`)
+var (
+	listEntry = regexp.MustCompile(`(?s)<Contents>.*?</Contents>`)
+	listKey   = regexp.MustCompile(`<Key>(.*?)</Key>`)
+	listClass = regexp.MustCompile(`<StorageClass>.*?</StorageClass>`)
+)
 
-// fixListing writes each object's storage class into a listing.
-func (s *Server) fixListing(bucket string, body []byte) []byte {
+// eachEntry rewrites each <Contents> entry of a listing with fn, which gets
+// the entry's decoded key.
+func eachEntry(body []byte, fn func(entry []byte, key string) []byte) []byte {
 	return listEntry.ReplaceAllFunc(body, func(entry []byte) []byte {
 		m := listKey.FindSubmatch(entry)
 		if m == nil {
@@ -317,6 +320,13 @@ func (s *Server) fixListing(bucket string, body []byte) []byte {
 		if err := xml.Unmarshal([]byte("<k>"+string(m[1])+"</k>"), &key); err != nil {
 			return entry
 		}
+		return fn(entry, key)
+	})
+}
+
+// fixListing writes each object's storage class into a listing.
+func (s *Server) fixListing(bucket string, body []byte) []byte {
+	return eachEntry(body, func(entry []byte, key string) []byte {
 		class := "<StorageClass>" + xmlEscape(s.Class(bucket, key)) + "</StorageClass>"
 		if listClass.Match(entry) {
 			return listClass.ReplaceAll(entry, []byte(class))
