@@ -81,8 +81,12 @@ func (e *Error) Error() string {
 		b.WriteString(")")
 	}
 	msg := b.String()
-	if e.secret != nil && len(e.secret.secretAccessKey) >= 4 {
-		msg = strings.ReplaceAll(msg, e.secret.secretAccessKey, "REDACTED")
+	if e.secret != nil {
+		for _, s := range []string{e.secret.secretAccessKey, e.secret.sessionToken} {
+			if len(s) >= 4 {
+				msg = strings.ReplaceAll(msg, s, "REDACTED")
+			}
+		}
 	}
 	return msg
 }
@@ -128,6 +132,10 @@ func responseHeader(err error, name string) string {
 func classify(err error, bucketOp bool) (kind error, code string) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, ""
+	}
+	var ce *credentialsError
+	if errors.As(err, &ce) {
+		return ErrAccessDenied, "" // the default chain found no credentials
 	}
 	code, status := errorCode(err)
 	switch code {

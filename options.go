@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -44,6 +45,12 @@ type config struct {
 	lockMode              string
 	timeouts              Timeouts
 
+	// Credentials (credentials.go): one source at most; none means the AWS
+	// default chain.
+	credsProvider aws.CredentialsProvider
+	profile       string
+	anonymous     bool
+
 	// Transfers (transfer.go, multipart.go).
 	partSize    int64          // 0: default
 	concurrency int            // 0: default
@@ -59,6 +66,7 @@ type config struct {
 type secret struct {
 	accessKeyID     string
 	secretAccessKey string
+	sessionToken    string
 }
 
 // Timeouts bound how long a single call may take. A zero field keeps its
@@ -109,10 +117,12 @@ func WithAuthRegion(region string) Option {
 }
 
 // WithCredentials sets a static access key. The secret is never printed,
-// logged or included in an error.
-// Default: none; New fails without credentials.
+// logged or included in an error. Like every credential option
+// (WithSessionCredentials, WithCredentialsProvider, WithProfile,
+// WithAnonymous) it replaces the ones given before it.
+// Default: none (the AWS default chain, see WithProfile).
 func WithCredentials(accessKeyID, secretAccessKey string) Option {
-	return func(c *config) { c.creds = &secret{accessKeyID, secretAccessKey} }
+	return WithSessionCredentials(accessKeyID, secretAccessKey, "")
 }
 
 // WithUseSSL chooses https (true) or plain http (false).

@@ -121,7 +121,7 @@ func TestNewValidates(t *testing.T) {
 		opts   []s3dest.Option
 		want   string // in the error
 	}{
-		"no credentials":     {"backups", nil, "aws-access-key-id"},
+		"token without keys": {"backups", []s3dest.Option{s3dest.WithSessionCredentials("", "", "token")}, "aws-access-key-id"},
 		"key without secret": {"backups", []s3dest.Option{s3dest.WithCredentials("AKIA", "")}, "aws-secret-access-key"},
 		"empty bucket":       {"", []s3dest.Option{creds}, "empty"},
 		"bucket with slash":  {"a/b", []s3dest.Option{creds}, "'/'"},

@@ -32,6 +32,7 @@ type Destination struct {
 	// cfg.timeouts holds the effective ones (0: no limit).
 	givenTimeouts Timeouts
 	log           *slog.Logger
+	creds         aws.CredentialsProvider // from credentialsProvider, shared by every clientState
 
 	clock clock
 
@@ -94,6 +95,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 			d.archive = append(d.archive, strings.ToUpper(a))
 		}
 	}
+	if d.creds, err = d.credentialsProvider(ctx); err != nil {
+		return fail("%v", err)
+	}
 	st, err := d.newClientState(ctx, plan.region, plan.region != "")
 	if err != nil {
 		return fail("%v", err)
@@ -113,15 +117,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Destination, err
 }
 
 func validateConfig(c *config) error {
-	switch {
-	case c.creds == nil || c.creds.accessKeyID == "" && c.creds.secretAccessKey == "":
-		return fmt.Errorf("no credentials: give aws-access-key-id and aws-secret-access-key (or WithCredentials)")
-	case c.creds.accessKeyID == "":
-		return fmt.Errorf("a secret access key without an access key id: give aws-access-key-id too")
-	case c.creds.secretAccessKey == "":
-		return fmt.Errorf("access key id %q has no secret: give aws-secret-access-key too", c.creds.accessKeyID)
-	}
-	if err := checkHeaderValue("access key id", c.creds.accessKeyID); err != nil {
+	if err := validateCredentials(c); err != nil {
 		return err
 	}
 	if err := checkHeaderValue("storage class", c.storageClass); err != nil {
@@ -179,16 +175,13 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	c := &d.cfg
 	region = firstNonEmpty(region, defaultRegion)
 	sign := firstNonEmpty(d.plan.auth, region)
-	creds := *c.creds
 	o := s3.Options{
-		Region: sign,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: creds.accessKeyID, SecretAccessKey: creds.secretAccessKey, Source: "s3dest"}, nil
-		}),
-		UsePathStyle:                              d.plan.pathStyle,
-		UseAccelerate:                             c.accelerate,
-		RequestChecksumCalculation:                aws.RequestChecksumCalculationWhenSupported,
-		ResponseChecksumValidation:                aws.ResponseChecksumValidationWhenSupported,
+		Region:                     sign,
+		Credentials:                d.creds,
+		UsePathStyle:               d.plan.pathStyle,
+		UseAccelerate:              c.accelerate,
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 		DisableLogOutputChecksumValidationSkipped: true,
 		Retryer: newRetryer(c.retryAttempts),
 	}
@@ -307,6 +300,7 @@ func (d *Destination) String() string {
 		DisableChunkEncoding: c.disableChunkEncoding, DisablePayloadSigning: c.disablePayloadSigning,
 		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate,
 		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
+		Profile: c.profile, Anonymous: c.anonymous,
 	}
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID

@@ -15,8 +15,9 @@ import (
 //	s3://[key-id[:secret]@]bucket[/prefix][?option=value&...]
 //
 // (s3s:// is the same with use-ssl=true). Fields hold the settings as given;
-// zero values mean "not given". The secret access key is kept unexported and
-// is never printed: String leaves it out, and %v shows only an address.
+// zero values mean "not given". The secret access key and the session token
+// are kept unexported and are never printed: String leaves them out, and %v
+// shows only an address.
 type URL struct {
 	Bucket         string   // as typed
 	Prefix         string   // "" or ends with "/"
@@ -33,6 +34,9 @@ type URL struct {
 	LockMode       string   // s3-lock-mode, upper case: GOVERNANCE or COMPLIANCE
 	Timeouts       Timeouts // short-timeout, list-timeout, read-write-timeout
 
+	Profile   string // profile: a profile of the AWS config files, for the default chain
+	Anonymous bool   // anonymous: unsigned requests, for public buckets
+
 	// SDK settings (s3-disable-chunk-encoding, s3-disable-payload-signing and
 	// the s3-ext-* names).
 	DisableChunkEncoding  bool
@@ -44,7 +48,8 @@ type URL struct {
 	RequestChecksum       string // s3-ext-requestchecksumcalculation: when_supported or when_required
 	ResponseChecksum      string // s3-ext-responsechecksumvalidation: when_supported or when_required
 
-	secretKey *string // behind a pointer so that %v never prints it
+	secretKey    *string // behind a pointer so that %v never prints it
+	sessionToken *string // session-token, likewise
 }
 
 // HasSecret reports whether the URL carried a secret access key.
@@ -67,6 +72,7 @@ type parseState struct {
 	authUser, authPass      *string // auth-username / auth-password
 	europeanBuckets, useRRS bool
 	region, storageClass    *string
+	sessionToken            *string
 }
 
 var urlOptions = []urlOption{
@@ -79,6 +85,14 @@ var urlOptions = []urlOption{
 		set: func(s *parseState, v string) error { s.authUser = &v; return nil }},
 	{name: "auth-password", secret: true,
 		set: func(s *parseState, v string) error { s.authPass = &v; return nil }},
+	{name: "session-token", alias: []string{"aws-session-token"}, secret: true,
+		set: func(s *parseState, v string) error { s.sessionToken = &v; return nil }},
+	{name: "profile", alias: []string{"aws-profile"},
+		set: func(s *parseState, v string) error { s.u.Profile = v; return nil },
+		get: func(u *URL) (string, bool) { return u.Profile, u.Profile != "" }},
+	{name: "anonymous",
+		set: func(s *parseState, v string) error { return parseBool(v, &s.u.Anonymous) },
+		get: func(u *URL) (string, bool) { return "true", u.Anonymous }},
 	{name: "s3-server-name", alias: []string{"server-name"},
 		set: func(s *parseState, v string) error { s.u.ServerName = v; return nil },
 		get: func(u *URL) (string, bool) { return u.ServerName, u.ServerName != "" }},
@@ -303,6 +317,12 @@ func ParseURL(rawURL string) (*URL, error) {
 	if s := firstOf(st.secretKey, userSecret, st.authPass); s != "" {
 		u.secretKey = &s
 	}
+	if st.sessionToken != nil && *st.sessionToken != "" {
+		u.sessionToken = st.sessionToken
+	}
+	if err := checkURLCredentials(u); err != nil {
+		return fail("%v", err)
+	}
 	switch {
 	case st.region != nil:
 		u.Region = *st.region
@@ -369,11 +389,20 @@ func (u *URL) Options() []Option {
 		c.responseChecksum = u.ResponseChecksum
 	}}
 	if u.AccessKeyID != "" || u.HasSecret() {
-		var sk string
+		var sk, token string
 		if u.secretKey != nil {
 			sk = *u.secretKey
 		}
-		opts = append(opts, WithCredentials(u.AccessKeyID, sk))
+		if u.sessionToken != nil {
+			token = *u.sessionToken
+		}
+		opts = append(opts, WithSessionCredentials(u.AccessKeyID, sk, token))
+	}
+	switch {
+	case u.Profile != "":
+		opts = append(opts, WithProfile(u.Profile))
+	case u.Anonymous:
+		opts = append(opts, WithAnonymous(true))
 	}
 	return opts
 }

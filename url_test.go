@@ -586,8 +586,10 @@ func TestURLOptionsOverridden(t *testing.T) {
 	}
 }
 
+// TestURLOptionsWithoutCredentials: half a key pair is an error (a URL
+// without keys uses the AWS default chain: credentials_test.go).
 func TestURLOptionsWithoutCredentials(t *testing.T) {
-	for _, in := range []string{"s3://bucket/p", "s3://AKID@bucket/p", "s3://bucket/p?aws-secret-access-key=" + urlSecret} {
+	for _, in := range []string{"s3://AKID@bucket/p", "s3://bucket/p?aws-secret-access-key=" + urlSecret} {
 		u, err := s3dest.ParseURL(in)
 		if err != nil {
 			t.Fatalf("ParseURL(%q): %v", in, err)
@@ -627,6 +629,9 @@ func FuzzParseURL(f *testing.F) {
 		"s3://bucket/?s3-disable-chunk-encoding=true&s3-disable-payload-signing&s3-authentication-region=auto&server-name=http://127.0.0.1:9000",
 		"s3://bucket/a/../b?aws-secret-access-key=SECRETzz9",
 		"s3://bucket/p#frag?aws-secret-access-key=SECRETzz9",
+		"s3://AKID:xyz@bucket/?session-token=SECRETtok9",
+		"s3://bucket/?profile=work",
+		"s3://bucket/?anonymous",
 	} {
 		f.Add(s)
 	}
@@ -682,7 +687,7 @@ func fuzzSecrets(raw string) []string {
 		for pair := range strings.SplitSeq(q, "&") {
 			k, v, ok := strings.Cut(pair, "=")
 			switch strings.ToLower(k) {
-			case "aws-secret-access-key", "aws_secret_access_key", "auth-password":
+			case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token":
 				if ok {
 					cands = append(cands, v)
 				}
