@@ -335,6 +335,9 @@ func (u *upload) create(ctx context.Context) error {
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject,
 	}
 	in.StorageClass = u.class
+	if in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock(); in.ObjectLockMode != "" {
+		u.addMD5.Store(true) // lock buckets on servers without flexible checksums want Content-MD5 on parts
+	}
 	for u.sums = sumFull; ; u.sums++ {
 		var out *s3.CreateMultipartUploadOutput
 		err := d.do(ctx, "put", u.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {

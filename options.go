@@ -51,6 +51,8 @@ type config struct {
 	profile       string
 	anonymous     bool
 
+	lockFor time.Duration // lock every upload this long (lock.go); 0: no lock
+
 	// Transfers (transfer.go, multipart.go).
 	partSize    int64          // 0: default
 	concurrency int            // 0: default

@@ -76,6 +76,9 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 		ContentType:    aws.String("application/octet-stream"),
 	}
 	in.StorageClass = d.classFor(name, size)
+	if err := d.lockPut(in, body); err != nil {
+		return d.wrap("put", key, err)
+	}
 	var out *s3.PutObjectOutput
 	send := func() error {
 		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {

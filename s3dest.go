@@ -133,6 +133,9 @@ func validateConfig(c *config) error {
 			return fmt.Errorf("s3-lock-mode %q %v", c.lockMode, err)
 		}
 	}
+	if err := validateLock(c); err != nil {
+		return err
+	}
 	if c.retryAttempts < 0 || c.retryAttempts > 100 {
 		return fmt.Errorf("retry attempts %d: give a number from 1 to 100 (0 for the default)", c.retryAttempts)
 	}
@@ -300,7 +303,7 @@ func (d *Destination) String() string {
 		DisableChunkEncoding: c.disableChunkEncoding, DisablePayloadSigning: c.disablePayloadSigning,
 		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate,
 		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
-		Profile: c.profile, Anonymous: c.anonymous,
+		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
 	}
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID
@@ -365,6 +368,9 @@ func (d *Destination) wrap(op, key string, err error) error {
 	kind, code := classify(err, key == "")
 	e := &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, Err: err, kind: kind, secret: d.cfg.creds}
 	e.Hint = hintFor(kind, code)
+	if h := d.lockHint(op, code); h != "" {
+		e.Hint = h
+	}
 	if kind == ErrWrongRegion {
 		if r := responseHeader(err, "x-amz-bucket-region"); r != "" {
 			e.Hint = fmt.Sprintf("the bucket is in region %s: set s3-location-constraint=%s", r, r)

@@ -34,8 +34,9 @@ type URL struct {
 	LockMode       string   // s3-lock-mode, upper case: GOVERNANCE or COMPLIANCE
 	Timeouts       Timeouts // short-timeout, list-timeout, read-write-timeout
 
-	Profile   string // profile: a profile of the AWS config files, for the default chain
-	Anonymous bool   // anonymous: unsigned requests, for public buckets
+	Profile      string        // profile: a profile of the AWS config files, for the default chain
+	Anonymous    bool          // anonymous: unsigned requests, for public buckets
+	LockDuration time.Duration // remote-file-lock-duration: lock each upload this long; 0: no lock
 
 	// SDK settings (s3-disable-chunk-encoding, s3-disable-payload-signing and
 	// the s3-ext-* names).
@@ -149,6 +150,9 @@ var urlOptions = []urlOption{
 			return err
 		},
 		get: func(u *URL) (string, bool) { return strings.ToLower(u.LockMode), u.LockMode != "" }},
+	{name: "remote-file-lock-duration",
+		set: func(s *parseState, v string) error { return parseLockDuration(v, &s.u.LockDuration) },
+		get: func(u *URL) (string, bool) { return fmtLockDuration(u.LockDuration) }},
 	{name: "s3-disable-chunk-encoding",
 		set: func(s *parseState, v string) error { return parseBool(v, &s.u.DisableChunkEncoding) },
 		get: func(u *URL) (string, bool) { return "true", u.DisableChunkEncoding }},
@@ -387,6 +391,7 @@ func (u *URL) Options() []Option {
 		}
 		c.requestChecksum = u.RequestChecksum
 		c.responseChecksum = u.ResponseChecksum
+		c.lockFor = u.LockDuration
 	}}
 	if u.AccessKeyID != "" || u.HasSecret() {
 		var sk, token string

@@ -629,9 +629,9 @@ func FuzzParseURL(f *testing.F) {
 		"s3://bucket/?s3-disable-chunk-encoding=true&s3-disable-payload-signing&s3-authentication-region=auto&server-name=http://127.0.0.1:9000",
 		"s3://bucket/a/../b?aws-secret-access-key=SECRETzz9",
 		"s3://bucket/p#frag?aws-secret-access-key=SECRETzz9",
-		"s3://AKID:xyz@bucket/?session-token=SECRETtok9",
-		"s3://bucket/?profile=work",
-		"s3://bucket/?anonymous",
+		"s3://AKID:xyz@bucket/?session-token=SECRETtok9&remote-file-lock-duration=30D",
+		"s3://bucket/?profile=work&s3-lock-mode=COMPLIANCE&remote-file-lock-duration=1Y6M",
+		"s3://bucket/?anonymous&remote-file-lock-duration=36h",
 	} {
 		f.Add(s)
 	}
