@@ -37,6 +37,7 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 	if fi.StorageClass != "STANDARD" {
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
+	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	sum := aws.ToString(head.ChecksumCRC32C)
 	if sum != "" && !strings.Contains(sum, "-") {
 		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc32c, types.ChecksumTypeFullObject

@@ -158,6 +158,14 @@ func (d *Destination) lockPut(in *s3.PutObjectInput, body func() io.ReadSeeker) 
 	return nil
 }
 
+// lockRefused reports whether an upload that asked for a lock was refused
+// for it (InvalidRequest: the bucket has no object lock), which is no reason
+// to try weaker checksums.
+func (d *Destination) lockRefused(err error) bool {
+	code, _ := errorCode(err)
+	return d.cfg.lockFor > 0 && code == "InvalidRequest"
+}
+
 // lockHint explains an InvalidRequest answer to a request that used object
 // lock: almost always a bucket without it.
 func (d *Destination) lockHint(op, code string) string {

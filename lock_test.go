@@ -224,6 +224,7 @@ func TestLockWithoutLockConfiguration(t *testing.T) {
 	f := newLockFake(t, false)
 	d := newDest(t, f.srv, s3dest.WithLockOnUpload(time.Hour), s3dest.WithPartSize(5<<20))
 	put(t, newDest(t, f.srv), "vol", "data")
+	f.srv.ResetRequests()
 	_, lockedErr := d.LockedUntil(t.Context(), "vol")
 	for name, err := range map[string]error{
 		"SetLock":         d.SetLock(t.Context(), "vol", time.Now().Add(time.Hour)),
@@ -240,6 +241,40 @@ func TestLockWithoutLockConfiguration(t *testing.T) {
 		if e.Code != "InvalidRequest" || !strings.Contains(err.Error(), missingLockConfig) || !strings.Contains(e.Hint, "object lock enabled") {
 			t.Errorf("%s: code %q, hint %q, error %q", name, e.Code, e.Hint, err)
 		}
+	}
+	// The refusal is about the lock: no weaker checksum is tried after it.
+	uploads := 0
+	for _, r := range f.srv.Requests() {
+		if r.Method == http.MethodPut && !r.Query.Has("retention") || r.Method == http.MethodPost && r.Query.Has("uploads") {
+			uploads++
+		}
+	}
+	if uploads != 2 {
+		t.Errorf("%d upload requests for one Put and one multipart Put refused for the lock, want 2", uploads)
+	}
+}
+
+// TestRenameLocksTheCopy: a renamed object is a new object, locked like an
+// upload.
+func TestRenameLocksTheCopy(t *testing.T) {
+	f := newLockFake(t, true)
+	d := newDest(t, f.srv, s3dest.WithLockOnUpload(time.Hour))
+	put(t, d, "vol", "data")
+	f.srv.ResetRequests()
+	if err := d.Rename(t.Context(), "vol", "vol2"); err != nil {
+		t.Fatal(err)
+	}
+	copies := 0
+	for _, r := range f.srv.Requests() {
+		if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" {
+			copies++
+			if mode := r.Header.Get("X-Amz-Object-Lock-Mode"); mode != "GOVERNANCE" {
+				t.Errorf("the copy carries lock mode %q, want GOVERNANCE", mode)
+			}
+		}
+	}
+	if copies != 1 {
+		t.Errorf("%d copy requests, want 1", copies)
 	}
 }
 

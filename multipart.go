@@ -349,7 +349,7 @@ func (u *upload) create(ctx context.Context) error {
 			u.id = aws.ToString(out.UploadId)
 			return nil
 		}
-		if _, refused := checksumFallback(err); !refused || u.sums == sumNone {
+		if _, refused := checksumFallback(err); !refused || u.sums == sumNone || d.lockRefused(err) {
 			return err
 		}
 		if u.sums == sumFull {

@@ -227,6 +227,8 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	if fi.StorageClass != "STANDARD" {
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
+	// The copy is a new object: it gets the lock an upload would.
+	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	// No short timeout: a server-side copy of gigabytes takes minutes.
 	err = d.do(ctx, "rename", src, 0, func(ctx context.Context, c *s3.Client) error {
 		_, err := c.CopyObject(ctx, in)

@@ -89,7 +89,7 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 		})
 	}
 	err := send()
-	if addMD5, dropCRC := checksumFallback(err); addMD5 {
+	if addMD5, dropCRC := checksumFallback(err); addMD5 && !d.lockRefused(err) {
 		data, rerr := io.ReadAll(body())
 		if rerr != nil {
 			return err
