@@ -216,7 +216,7 @@ func urlSecrets(raw string) []string {
 	for _, kv := range strings.Split(query, "&") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch strings.ToLower(k) {
-		case "aws-secret-access-key", "aws_secret_access_key", "auth-password":
+		case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token":
 			add(v)
 		}
 	}

@@ -27,6 +27,9 @@ const urlHelp = `THE DESTINATION URL
                                       aws_access_key_id, or the URL's user
   aws-secret-access-key               secret key; also auth-password,
                                       aws_secret_access_key, or the URL's password
+  session-token                       session token of temporary keys; also aws-session-token
+  profile                             AWS profile of the shared config files; also aws-profile
+  anonymous                           send unsigned requests, for public buckets (false)
   s3-server-name                      endpoint: host, host:port or http(s)://host[:port];
                                       also server-name (the AWS endpoint of the region)
   s3-location-constraint              the bucket's region, and where mb creates it;
@@ -41,7 +44,8 @@ const urlHelp = `THE DESTINATION URL
   s3-client                           aws or minio: one client, both accepted (aws)
   s3-list-api-version                 v1 or v2; also list-api-version (v2)
   s3-recursive-list                   list every key below the prefix (false)
-  s3-lock-mode                        governance or compliance; checked, no effect yet
+  s3-lock-mode                        object-lock mode: governance or compliance (governance)
+  remote-file-lock-duration           lock every upload for this long, e.g. 30D, 1Y (no lock)
   s3-disable-chunk-encoding           never send aws-chunked bodies (false)
   s3-disable-payload-signing          send UNSIGNED-PAYLOAD instead of the body's SHA-256 (false)
   s3-ext-forcepathstyle               true: path-style, false: virtual-hosted
@@ -61,8 +65,11 @@ const urlHelp = `THE DESTINATION URL
 
   Timeouts are seconds or forms like 30s, 10m, 1h30m, 2D. Credentials come
   from aws-access-key-id, else the URL's user info, else auth-username (the
-  same order for the secret). The secret is never printed: messages, -v logs
-  and --json output leave it out.
+  same order for the secret); with none of them, from the AWS default chain
+  (environment, shared config files with profile=, SSO, roles), which for a
+  server outside AWS never asks the instance metadata service. The secret
+  and the session token are never printed: messages, -v logs and --json
+  output leave them out.
 
   Examples:
     s3://my-backups/laptop?s3-location-constraint=eu-west-1&aws-access-key-id=AKIA...&aws-secret-access-key=...
