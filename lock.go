@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -187,53 +186,11 @@ func (d *Destination) lockHint(op, code string) string {
 // s, m, h, D (day), W (week), M (30 days) and Y (365 days), as in "30D" or
 // "1Y6M". 0 means no lock.
 func parseLockDuration(v string, dst *time.Duration) error {
-	bad := fmt.Errorf("not a duration: use a form like 30D, 2W, 1Y or 36h")
-	tooLong := fmt.Errorf("longer than 100 years: give a shorter duration")
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return bad
-		}
-		if n > int64(maxLockDuration/time.Second) {
-			return tooLong
-		}
-		*dst = time.Duration(n) * time.Second
-		return nil
-	}
-	if d, err := time.ParseDuration(v); err == nil {
-		if d < 0 {
-			return bad
-		}
-		if d > maxLockDuration {
-			return tooLong
-		}
+	d, err := parseSpan(v, maxLockDuration)
+	if err == nil {
 		*dst = d
-		return nil
 	}
-	day := 24 * time.Hour
-	units := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour,
-		"D": day, "d": day, "W": 7 * day, "w": 7 * day, "M": 30 * day, "Y": 365 * day, "y": 365 * day}
-	var total time.Duration
-	for v != "" {
-		i := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
-		if i <= 0 {
-			return bad
-		}
-		n, err := strconv.ParseInt(v[:i], 10, 64)
-		if err != nil {
-			return tooLong
-		}
-		unit, ok := units[v[i:i+1]]
-		if !ok {
-			return bad
-		}
-		if n > int64(maxLockDuration/unit) || total+time.Duration(n)*unit > maxLockDuration {
-			return tooLong
-		}
-		total += time.Duration(n) * unit
-		v = v[i+1:]
-	}
-	*dst = total
-	return nil
+	return err
 }
 
 // fmtLockDuration writes a lock duration so that parseLockDuration reads it

@@ -4,19 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // A Destination is one bucket and prefix on an S3 server. It is safe for
@@ -171,103 +165,6 @@ func checkHeaderValue(what, v string) error {
 	return nil
 }
 
-// newClientState builds the SDK client for a bucket in region ("" means
-// us-east-1 until the region is discovered); it signs for the auth region
-// when one is given.
-func (d *Destination) newClientState(ctx context.Context, region string, settled bool) (*clientState, error) {
-	c := &d.cfg
-	region = firstNonEmpty(region, defaultRegion)
-	sign := firstNonEmpty(d.plan.auth, region)
-	o := s3.Options{
-		Region:                     sign,
-		Credentials:                d.creds,
-		UsePathStyle:               d.plan.pathStyle,
-		UseAccelerate:              c.accelerate,
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
-		DisableLogOutputChecksumValidationSkipped: true,
-		Retryer: newRetryer(c.retryAttempts),
-	}
-	if !d.plan.aws {
-		// S3-compatible servers often reject the SDK's default checksums
-		// (REFERENCE §4): send them only where an operation requires one.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}
-	if c.disableChunkEncoding {
-		// aws-chunked bodies only carry trailing checksums; s3dest's own
-		// uploads send their checksum as a header already, so this keeps
-		// Client() users off the trailer path too.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	}
-	switch c.requestChecksum {
-	case "when_supported":
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
-	case "when_required":
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	}
-	switch c.responseChecksum {
-	case "when_supported":
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
-	case "when_required":
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}
-	if c.dualStack {
-		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
-	}
-	if c.fips {
-		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
-	}
-	if c.httpClient != nil {
-		o.HTTPClient = c.httpClient
-	}
-	if c.disablePayloadSigning {
-		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
-	}
-	var endpoint string
-	if d.plan.aws {
-		ep, err := awsEndpoint(ctx, region, c)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = ep
-		if !d.plan.tls {
-			endpoint = "http://" + strings.TrimPrefix(ep, "https://")
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	} else {
-		endpoint = "https://" + d.plan.host
-		if !d.plan.tls {
-			endpoint = "http://" + d.plan.host
-		}
-		o.BaseEndpoint = aws.String(endpoint)
-	}
-	for _, fn := range c.s3Options {
-		fn(&o)
-	}
-	if o.BaseEndpoint != nil {
-		endpoint = *o.BaseEndpoint
-	}
-	return &clientState{client: s3.New(o), region: sign, home: region, endpoint: endpoint, settled: settled}, nil
-}
-
-// newRetryer is the SDK's standard retryer (exponential backoff with jitter;
-// throttling, 5xx and broken connections retried; 4xx never) with two
-// changes for long unattended backups: 429 Too Many Requests, which
-// S3-compatible servers send for throttling, is retried too, and there is
-// no client-side retry quota, which would otherwise fail a backup after a
-// burst of throttling instead of backing off.
-func newRetryer(attempts int) aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		if attempts > 0 {
-			o.MaxAttempts = attempts
-		}
-		o.RateLimiter = ratelimit.None
-		o.Retryables = append(slices.Clone(o.Retryables),
-			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{http.StatusTooManyRequests: {}}})
-	})
-}
-
 // Bucket returns the bucket name.
 func (d *Destination) Bucket() string { return d.bucket }
 
@@ -379,51 +276,4 @@ func (d *Destination) wrap(op, key string, err error) error {
 		}
 	}
 	return e
-}
-
-const opCreateBucket = "create-bucket"
-
-// CreateBucket creates the bucket in the destination's region (no
-// LocationConstraint for us-east-1). A bucket that already exists and is
-// yours is success; one owned by another account is ErrBucketNameTaken.
-func (d *Destination) CreateBucket(ctx context.Context) error {
-	in := &s3.CreateBucketInput{Bucket: &d.bucket}
-	lc := firstNonEmpty(d.plan.lc, d.plan.region)
-	if lc != "" && lc != defaultRegion {
-		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{
-			LocationConstraint: types.BucketLocationConstraint(lc),
-		}
-	}
-	err := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.CreateBucket(ctx, in)
-		return err
-	})
-	if err == nil {
-		d.log.Info("s3dest: created bucket", "bucket", d.bucket, "region", firstNonEmpty(lc, defaultRegion))
-		return nil
-	}
-	code, _ := errorCode(err)
-	if code == "BucketAlreadyOwnedByYou" {
-		return nil
-	}
-	if code == "BucketAlreadyExists" {
-		// Some servers (gofakes3, older MinIO) answer this to the owner too:
-		// a bucket we can HEAD is ours to use.
-		herr := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &d.bucket})
-			return err
-		})
-		if herr == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-// Test checks that the bucket exists and can be listed, with one request.
-func (d *Destination) Test(ctx context.Context) error {
-	return d.do(ctx, "test", "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
-		return err
-	})
 }

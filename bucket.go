@@ -1,0 +1,56 @@
+package s3dest
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+const opCreateBucket = "create-bucket"
+
+// CreateBucket creates the bucket in the destination's region (no
+// LocationConstraint for us-east-1). A bucket that already exists and is
+// yours is success; one owned by another account is ErrBucketNameTaken.
+func (d *Destination) CreateBucket(ctx context.Context) error {
+	in := &s3.CreateBucketInput{Bucket: &d.bucket}
+	lc := firstNonEmpty(d.plan.lc, d.plan.region)
+	if lc != "" && lc != defaultRegion {
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{
+			LocationConstraint: types.BucketLocationConstraint(lc),
+		}
+	}
+	err := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.CreateBucket(ctx, in)
+		return err
+	})
+	if err == nil {
+		d.log.Info("s3dest: created bucket", "bucket", d.bucket, "region", firstNonEmpty(lc, defaultRegion))
+		return nil
+	}
+	code, _ := errorCode(err)
+	if code == "BucketAlreadyOwnedByYou" {
+		return nil
+	}
+	if code == "BucketAlreadyExists" {
+		// Some servers (gofakes3, older MinIO) answer this to the owner too:
+		// a bucket we can HEAD is ours to use.
+		herr := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &d.bucket})
+			return err
+		})
+		if herr == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// Test checks that the bucket exists and can be listed, with one request.
+func (d *Destination) Test(ctx context.Context) error {
+	return d.do(ctx, "test", "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
+		return err
+	})
+}
