@@ -1,11 +1,16 @@
 // Package s3dest stores backup files in an Amazon S3 bucket or on an
-// S3-compatible server (MinIO, Wasabi, Backblaze B2, Cloudflare R2, ...). It
-// accepts the S3 URLs Duplicati writes.
+// S3-compatible server (Wasabi, Backblaze B2, Cloudflare R2, Scaleway,
+// DigitalOcean Spaces, MinIO, versitygw, ...). It accepts the S3 URLs
+// Duplicati stores.
 //
 // A Destination is one bucket and an optional prefix (a folder inside the
 // bucket). Build one from options with New, or from a URL with Open, then
-// call List, Stat, Put, Get, Rename and Delete with names relative to the
-// prefix. New does no network I/O.
+// call List, Stat, Put, Get, GetRange, Rename, Delete and DeleteMany with
+// names relative to the prefix. New and Open do no network I/O. Client
+// returns the AWS SDK client for anything s3dest does not wrap.
+//
+// This comment is the reference for the URL grammar, the region order, the
+// archive classes and the error contract.
 //
 // # URLs
 //
@@ -21,70 +26,96 @@
 // Option names ignore case and values are URL-decoded. A boolean option
 // given without a value is true; 1, on, true, yes and 0, off, false, no are
 // accepted. An option s3dest does not know is an error that names it and
-// suggests the closest known name, so a typo never goes unnoticed.
+// suggests the closest known name, so a typo in s3-storage-class cannot
+// store data in the wrong class. The options, with their other spellings:
 //
 //	option                             meaning
-//	aws-access-key-id                  access key id (also auth-username, aws_access_key_id)
-//	aws-secret-access-key              secret key (also auth-password, aws_secret_access_key)
+//	aws-access-key-id                  access key id (also aws_access_key_id)
+//	aws-secret-access-key              secret key (also aws_secret_access_key)
+//	auth-username, auth-password       the key id and the secret, lowest precedence
+//	session-token                      session token of temporary keys (also aws-session-token)
+//	profile                            profile of the AWS config files (also aws-profile)
+//	anonymous                          send unsigned requests, for public buckets
 //	s3-server-name                     endpoint: host, host:port or http(s)://host[:port] (also server-name)
-//	s3-location-constraint             bucket region; "EU" means eu-west-1 (s3-european-buckets: eu-west-1)
+//	s3-location-constraint             the bucket's region; "EU" means eu-west-1
 //	s3-authentication-region           signing region (also s3-ext-authenticationregion)
 //	use-ssl                            https; default true, unless s3-server-name says http://
-//	s3-storage-class                   storage class for uploads (s3-use-rrs: REDUCED_REDUNDANCY)
+//	s3-storage-class                   storage class of uploads, passed through
 //	s3-archive-classes                 comma list replacing the archive classes
 //	s3-client                          aws or minio; both mean the same here
 //	s3-list-api-version                v1 or v2; default v2 (also list-api-version)
 //	s3-recursive-list                  list every key below the prefix
-//	s3-lock-mode                       object-lock mode, governance or compliance (no effect yet)
-//	s3-disable-chunk-encoding          never send aws-chunked bodies
+//	s3-lock-mode                       object-lock mode: governance (default) or compliance
+//	remote-file-lock-duration          lock every upload this long, e.g. 30D; 0: no lock
+//	s3-disable-chunk-encoding          no aws-chunked bodies: request checksums only where required
 //	s3-disable-payload-signing         send UNSIGNED-PAYLOAD instead of the body's SHA-256
 //	s3-ext-forcepathstyle              true: path-style, false: virtual-hosted style
 //	s3-ext-usedualstackendpoint        dual-stack AWS endpoint
 //	s3-ext-usefipsendpoint             FIPS AWS endpoint
 //	s3-ext-useaccelerateendpoint       S3 Transfer Acceleration
-//	s3-ext-maxerrorretry               retries per request, 0 to 100
+//	s3-ext-maxerrorretry               retries after the first try, 0 to 100; default 2
 //	s3-ext-requestchecksumcalculation  when_supported or when_required
 //	s3-ext-responsechecksumvalidation  when_supported or when_required
-//	short-timeout                      bound on calls that move no data
-//	list-timeout                       bound on each listing page
-//	read-write-timeout                 idle timeout on object bodies
+//	short-timeout                      bound on calls that move no data; default 30s
+//	list-timeout                       bound on each listing page; default 10m
+//	read-write-timeout                 idle timeout on object bodies; default 30s
+//	s3-european-buckets                removed from Duplicati: region eu-west-1
+//	s3-use-rrs                         removed from Duplicati: storage class REDUCED_REDUNDANCY
 //
-// Credentials are taken from aws-access-key-id, else the URL's user info,
-// else auth-username (the same order for the secret). Timeouts are a number
-// of seconds or a form like 30s, 10m, 1h30m or 2D.
+// The key id is aws-access-key-id, else the URL's user, else auth-username;
+// the secret follows the same order. s3-location-constraint wins over
+// s3-european-buckets and s3-storage-class over s3-use-rrs. One URL may
+// not combine credential sources that contradict each other: anonymous with
+// keys or a profile, a profile with keys, a session token without keys.
+// Timeouts are a number of seconds or a form like 30s, 10m, 1h30m, 2D or 1W;
+// 0 removes the limit. remote-file-lock-duration also takes M (30 days) and
+// Y (365 days), as in 1Y6M.
 //
 // ParseURL reads a URL without any I/O; URL.Options turns it into options
 // for New, and Open(ctx, raw, opts...) is New with the URL's options followed
 // by opts, so explicit options win. URL.String and Destination.String give a
 // canonical URL that ParseURL reads back to the same settings, without the
-// secret key, which is never printed, logged or put in an error.
+// secret key and the session token, which are never printed, logged or put
+// in an error.
 //
 // # Regions
 //
-// The region requests are signed for is, in this order:
+// The bucket's region picks the AWS host and is the LocationConstraint of
+// CreateBucket. It is the first of:
 //
-//  1. s3-authentication-region (WithAuthRegion);
-//  2. s3-location-constraint (WithRegion);
-//  3. the region a known host name encodes: AWS hosts such as
-//     s3.eu-west-1.amazonaws.com or the older s3-eu-west-1 form, and
-//     providers such as s3.REGION.wasabisys.com, s3.REGION.scw.cloud,
+//  1. s3-location-constraint (WithRegion);
+//  2. the region the server name encodes: AWS hosts such as
+//     s3.eu-west-1.amazonaws.com, the older s3-eu-west-1.amazonaws.com and
+//     the .amazonaws.com.cn hosts, and providers that put the region in
+//     the host name: s3.REGION.wasabisys.com, s3.REGION.scw.cloud,
 //     s3.REGION.backblazeb2.com, REGION.digitaloceanspaces.com,
-//     REGION.linodeobjects.com and ACCOUNT.r2.cloudflarestorage.com
-//     (region "auto");
-//  4. otherwise requests are signed for us-east-1 and the first operation
-//     asks the bucket's real region with one HeadBucket (the
-//     x-amz-bucket-region header) and uses it from then on.
+//     REGION.linodeobjects.com, s3.REGION.cloud.ovh.net,
+//     s3.REGION.ionoscloud.com, s3.REGION.idrivee2.com, Oracle, Aliyun OSS,
+//     Tencent COS, Seagate Lyve, Rabata, Internxt; "auto" for
+//     ACCOUNT.r2.cloudflarestorage.com and storage.googleapis.com;
+//  3. s3-authentication-region (WithAuthRegion);
+//  4. otherwise it is unknown: requests go out for us-east-1, and the first
+//     operation asks the server with one HeadBucket, whose
+//     x-amz-bucket-region header names the region (AWS sends it on 200, 301,
+//     400 and 403 alike). The destination switches to it, logs it, and uses
+//     it from then on. Concurrent first operations share the one probe.
 //
-// Without s3-server-name the endpoint is the AWS one for the region, from the
-// SDK's own endpoint resolver, so every partition gets its right host
-// (s3.cn-north-1.amazonaws.com.cn in China). Destination.Region and
+// Requests are signed for s3-authentication-region when it is given, else for
+// the bucket's region, else for us-east-1. Without s3-server-name the endpoint
+// is the AWS one for the region, from the SDK's own endpoint resolver, so
+// every partition gets its right host (s3.cn-north-1.amazonaws.com.cn in
+// China, GovCloud, dual-stack, FIPS). Destination.Region and
 // Destination.Endpoint report what is in use.
 //
-// When the server answers that the bucket is in another region (301
-// PermanentRedirect, or 400 AuthorizationHeaderMalformed), the destination
-// switches to that region once and repeats the request. If it cannot, the
-// error is ErrWrongRegion and its hint names the bucket's region when the
-// server gave it.
+// When a request fails because the bucket is elsewhere (301
+// PermanentRedirect, or 400 AuthorizationHeaderMalformed, "the region
+// 'us-east-1' is wrong; expecting 'eu-west-1'"), the destination reads the
+// right region from the x-amz-bucket-region header, else from the
+// AuthorizationHeaderMalformed message (S3-compatible servers send no
+// header), else from a HeadBucket; it then switches to that region once,
+// logs it, and repeats the request. If it cannot, the error is
+// ErrWrongRegion, and its hint names the bucket's region when the server gave
+// it.
 //
 // Requests are path-style (https://host/bucket/key) on every host that is not
 // AWS, as in Duplicati. On AWS they are virtual-hosted (https://bucket.host/key)
@@ -102,37 +133,111 @@
 // Put sends the storage class of s3-storage-class (WithStorageClass) as
 // x-amz-storage-class. Any string is passed through unchanged, so provider
 // specific classes work; an empty one leaves the choice to the server
-// (STANDARD on AWS). Rename copies on the server and keeps the object's
-// storage class. FileInfo.StorageClass is what the server reports, STANDARD
-// when it reports none.
+// (STANDARD on AWS). WithStorageClassFunc chooses the class per upload from
+// the name and size (-1 when unknown), so that a backup program can send
+// data volumes to an archive class and keep its small index and list files
+// readable. Rename keeps the object's storage class, above 5 GiB too.
+// FileInfo.StorageClass is what the server reports, STANDARD when it reports
+// none.
 //
 // # Archived objects
 //
-// Objects in an archive class cannot be read until they are restored. The
+// Objects in an archive tier cannot be read until they are restored. The
 // archive classes are GLACIER and DEEP_ARCHIVE unless s3-archive-classes
 // (WithArchiveClasses) replaces them; matching ignores case. GLACIER_IR
 // (Instant Retrieval) is readable at once and is not an archive class by
 // default, unlike in Duplicati. IsArchiveClass applies the default list.
+// An INTELLIGENT_TIERING object is archived when HEAD reports its
+// x-amz-archive-status as ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS.
 //
-// List and Stat set FileInfo.Archived from the storage class, so a caller
-// can skip archived objects without a request per object. Get of an archived
-// object fails at once, without retries, with ErrObjectArchived (S3's 403
-// InvalidObjectState); Rename refuses one before copying anything. s3dest
-// does not restore objects: use Client with the SDK's RestoreObject.
+// FileInfo.Archived means reading the object now would fail: it is in an
+// archive tier and has no readable restored copy. FileInfo.Restoring says a
+// restore is under way, and FileInfo.RestoredUntil when a restored copy
+// stops being readable.
 //
-// # Checksums
+// List reads these from the listing itself, one request per page: it asks
+// ListObjectsV2 for each object's RestoreStatus. A server that refuses that
+// attribute gets a plain listing instead (decided once per Destination, and
+// logged); objects in an archive class are then listed as archived even
+// when restored, and Stat tells the truth. Listings do not show
+// Intelligent-Tiering archive tiers: such objects list as not archived, and
+// only Stat sees their tier. Stat reads everything from one HEAD.
 //
-// Put sends a CRC32C of the data, which S3 checks before it stores the
-// object. Get asks for the stored checksum and the SDK verifies the body
-// against it. Other SDK default checksums are used on AWS endpoints only;
-// other servers get RequestChecksumCalculation and ResponseChecksumValidation
-// set to WhenRequired, since many of them reject or mangle the defaults. The
-// s3-ext-requestchecksumcalculation and s3-ext-responsechecksumvalidation
-// options override this.
+// Get of an archived object fails after one request, without retries, with
+// an error that is ErrObjectArchived and unwraps to *types.InvalidObjectState
+// (S3's 403). Rename refuses an archived object before copying anything.
+//
+// Restore asks for a readable copy, for RestoreOptions.Days (default 7;
+// ignored for Intelligent-Tiering) with RestoreOptions.Tier (Standard by
+// default, Bulk or Expedited). It is idempotent: an object that is readable,
+// being restored, or restored for long enough needs no request, a restore
+// already in progress is success, and a restored copy about to expire is
+// extended. DEEP_ARCHIVE with the Expedited tier is refused (ErrInvalid)
+// before any request. WaitRestored then polls every poll (default one
+// minute) until every named object is readable: a HEAD per object, or one
+// listing sweep for more than 50 objects. It honours ctx, logs progress, and
+// fails at once with ErrObjectArchived and a *NotRestoringError naming the
+// objects that are archived with no restore under way. The flow:
+//
+//	if err := dest.Get(ctx, name, w); errors.Is(err, s3dest.ErrObjectArchived) {
+//		err = dest.Restore(ctx, name, s3dest.RestoreOptions{Tier: "Bulk"})
+//		...
+//		ctx, cancel := context.WithTimeout(ctx, 48*time.Hour)
+//		defer cancel()
+//		err = dest.WaitRestored(ctx, []string{name}, 10*time.Minute)
+//		...
+//		err = dest.Get(ctx, name, w)
+//	}
+//
+// # Large objects
+//
+// Put streams any io.Reader. When the length is known (Len, Size, a seeker
+// or a regular *os.File) and at most the part size, or when a reader of
+// unknown length ends within its first part, the object goes up in one
+// PutObject. Otherwise it is a multipart upload whose parts are sent
+// concurrently: WithPartSize (default 16 MiB, 5 MiB to 5 GiB) and
+// WithConcurrency (default 4, up to 64). A Put never holds more than part
+// size × (concurrency + 1) bytes of data, and reuses its buffers. A known
+// length is cut into equal parts, large enough for 10,000 of them to hold
+// it; a stream of unknown length doubles its part size after every 900
+// parts, so that it can reach S3's 5 TiB limit. Any failure (reading r,
+// sending a part, ctx ending) aborts the upload: no partial object is left
+// behind. CleanupUploads removes the uploads a crashed process left under
+// the prefix. WithProgress reports bytes moved by Put and Get.
+//
+// GetRange reads part of an object. Rename copies on the server; above
+// 5 GiB, the limit of CopyObject, it makes a multipart copy that keeps the
+// storage class and the metadata. DeleteMany deletes in batches of 1,000 and
+// reports each name that could not be deleted.
+//
+// # Integrity
+//
+// Every upload carries a CRC32C of its body, computed by s3dest, that the
+// server verifies. Objects sent in parts record a full-object CRC32C, so
+// Stat (FileInfo.Checksum) and Get see one whole-object checksum whatever
+// the part size. Get hashes what it delivers and returns an error that is
+// ErrCorrupt when the bytes or the length do not match, instead of
+// delivering them silently; what it wrote must then be discarded. GetRange
+// checks lengths only: a whole-object checksum cannot check a range. If a
+// server stores a checksum other than the one sent, the object is deleted
+// and Put fails with ErrCorrupt.
+//
+// Servers that refuse flexible checksums get Content-MD5 instead (Backblaze
+// B2), and servers that take only composite multipart checksums (Cloudflare
+// R2, some MinIO versions) get those, which Get checks for length only.
+// Content-MD5 is otherwise sent only where a server asks for it or object
+// lock needs it: MD5 is many times slower than CRC32C. The SDK's own default
+// checksums are used on AWS endpoints only; other servers get
+// RequestChecksumCalculation and ResponseChecksumValidation set to
+// WhenRequired, since many of them reject or mangle the defaults
+// (s3-ext-requestchecksumcalculation and s3-ext-responsechecksumvalidation
+// override this). docs/INTEGRITY.md in the repository has the details, and
+// which server gets what.
 //
 // # Errors
 //
-// Every error s3dest returns is an *Error. Its Op, Bucket and Key say what
+// Every error s3dest returns is an *Error, except DeleteMany's, which joins
+// one *Error per failed name (errors.Join). Its Op, Bucket and Key say what
 // failed, Code holds the S3 error code when there is one, Hint says how to
 // fix it when s3dest knows, and Err is the cause. It unwraps both to a
 // category sentinel and to the cause, so either test works:
@@ -146,12 +251,74 @@
 //	ErrBucketNotFound    the bucket does not exist
 //	ErrObjectNotFound    no object has that name
 //	ErrObjectArchived    the object must be restored before it can be read
-//	ErrAccessDenied      credentials refused or a permission missing
+//	ErrAccessDenied      credentials refused or missing, or a permission missing
 //	ErrBucketNameTaken   another account owns a bucket of that name
 //	ErrInvalid           a URL, option, name or argument was refused
 //	ErrWrongRegion       the bucket is in another region and s3dest could not switch
+//	ErrCorrupt           data does not match its checksum or length
 //
-// Errors are classified by S3 error code, never by message text. Errors
-// with no category (network failures, throttling, server errors) still
-// carry their cause. Delete of a missing object is not an error.
+// Errors are classified by S3 error code, and by HTTP status for answers
+// without one (a bare 404 to HEAD), never by message text. Errors with no
+// category (network failures, throttling that outlasted the retries,
+// server errors) still carry their cause, and a cancelled or expired ctx is
+// reachable with errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded. Delete of a missing object is not an error.
+//
+// # Retries and timeouts
+//
+// Each request is tried up to WithRetryMaxAttempts times (default 3, the
+// first try included; s3-ext-maxerrorretry is this minus one), with the
+// SDK's exponential backoff and jitter. Throttling (503 SlowDown), 429 Too
+// Many Requests, other 5xx answers and broken connections are retried;
+// permanent errors (403, 404, InvalidObjectState, BadDigest) never are.
+// There is no client-side retry quota, so a burst of throttling slows a
+// backup down instead of failing it. A Get whose body breaks after bytes
+// reached w is not retried: it returns the error.
+//
+// WithTimeouts (short-timeout, list-timeout, read-write-timeout) bounds
+// single calls so that a stalled server cannot hang a backup. Short (default
+// 30s) bounds calls that move no object data: HEAD, DELETE, bucket calls,
+// starting a multipart upload, restore and lock requests. List (default 10m)
+// bounds each listing page. ReadWrite (default 30s) is an idle timeout: a Put
+// or Get fails when no byte of the body moved for that long. A zero field
+// keeps its default and a negative one removes the limit. Server-side copies
+// (Rename) have no timeout; bound them with ctx.
+//
+// # Credentials
+//
+// Requests are signed with one credential source, the last one given:
+//
+//   - static keys: the URL's, or WithCredentials;
+//   - temporary keys with their session token: session-token, or
+//     WithSessionCredentials;
+//   - any aws-sdk-go-v2 provider (stscreds, ssocreds, your own):
+//     WithCredentialsProvider, cached for you;
+//   - none: anonymous=true, or WithAnonymous, for public buckets;
+//   - otherwise the AWS default chain: environment variables, the shared
+//     config and credentials files (profile=, WithProfile, or AWS_PROFILE),
+//     SSO, web identity, and container and instance roles.
+//
+// New reads the environment and the files of the default chain, and fails
+// with ErrInvalid when a named profile is not there; the chain's remote
+// sources are asked on the first request. For a server outside AWS the chain
+// never asks the instance metadata service, which only hangs where there is
+// none: with no credentials anywhere, the first request fails at once with
+// ErrAccessDenied and says how to give some. The source the chain used is
+// logged once. The secret and the session token are never printed, logged
+// or put in an error.
+//
+// # Object lock
+//
+// In a bucket created with object lock enabled, a locked object cannot be
+// deleted or overwritten before its retain-until date: in GOVERNANCE mode,
+// except by principals allowed to bypass it; in COMPLIANCE mode, by no one.
+// s3dest does not create such buckets. SetLock sets an object's retention
+// until a time, in the mode of s3-lock-mode (WithLockMode; GOVERNANCE by
+// default, any case, sent upper-case); LockedUntil returns it, or the zero
+// time when the object is not locked. remote-file-lock-duration
+// (WithLockOnUpload) locks every object Put uploads until that long after the
+// upload starts. Lock requests and locked uploads carry Content-MD5, which
+// lock buckets on servers without flexible checksums require; for a single
+// PUT that costs one MD5 pass over the data. A bucket without object lock
+// answers InvalidRequest: ErrInvalid, with a hint.
 package s3dest
