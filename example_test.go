@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/s3dest/s3dest"
@@ -178,4 +179,60 @@ func ExampleDestination_Get() {
 	// true
 	// get backups laptop/missing.txt NoSuchKey
 	// NoSuchKey
+}
+
+// An object in an archive class is listed as archived, and reading it fails
+// at once with ErrObjectArchived. Restore asks for a readable copy,
+// WaitRestored waits for it, and then Get works. The fake server simulates
+// the archive tier and finishes a restore at the second poll; on S3 a
+// Standard restore takes hours, so poll every few minutes and bound the wait
+// with ctx.
+func Example_archivedObjects() {
+	srv := s3test.Start()
+	defer srv.Close()
+	ctx := context.Background()
+
+	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"),
+		s3dest.WithCreateBucket(true), s3dest.WithStorageClass("GLACIER"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.Put(ctx, "2026-01.tar", strings.NewReader("last month")); err != nil {
+		log.Fatal(err)
+	}
+
+	// The listing says which objects are archived, without a request each.
+	for fi, err := range dest.List(ctx) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(fi.Name, fi.StorageClass, "archived:", fi.Archived)
+	}
+
+	var buf bytes.Buffer
+	err = dest.Get(ctx, "2026-01.tar", &buf)
+	fmt.Println("read fails fast:", errors.Is(err, s3dest.ErrObjectArchived))
+
+	if err := dest.Restore(ctx, "2026-01.tar", s3dest.RestoreOptions{Days: 3, Tier: "Bulk"}); err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.WaitRestored(ctx, []string{"2026-01.tar"}, 10*time.Millisecond); err != nil {
+		log.Fatal(err)
+	}
+	fi, err := dest.Stat(ctx, "2026-01.tar")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("archived:", fi.Archived, "restored copy:", !fi.RestoredUntil.IsZero())
+
+	buf.Reset()
+	if err := dest.Get(ctx, "2026-01.tar", &buf); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(buf.String())
+	// Output:
+	// 2026-01.tar GLACIER archived: true
+	// read fails fast: true
+	// archived: false restored copy: true
+	// last month
 }
