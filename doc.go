@@ -67,9 +67,10 @@
 // s3-european-buckets and s3-storage-class over s3-use-rrs. One URL may
 // not combine credential sources that contradict each other: anonymous with
 // keys or a profile, a profile with keys, a session token without keys.
-// Timeouts are a number of seconds or a form like 30s, 10m, 1h30m, 2D or 1W;
-// 0 removes the limit. remote-file-lock-duration also takes M (30 days) and
-// Y (365 days), as in 1Y6M.
+// Time spans (the timeouts and remote-file-lock-duration) are a number of
+// seconds, a Go duration such as 1h30m, or numbers with the units s, m, h,
+// D (day), W (week), M (30 days) and Y (365 days), as in 30D or 1Y6M. A
+// timeout of 0 removes the limit.
 //
 // ParseURL reads a URL without any I/O; URL.Options turns it into options
 // for New, and Open(ctx, raw, opts...) is New with the URL's options followed
