@@ -310,15 +310,19 @@
 //
 // # Object lock
 //
-// In a bucket created with object lock enabled, a locked object cannot be
-// deleted or overwritten before its retain-until date: in GOVERNANCE mode,
-// except by principals allowed to bypass it; in COMPLIANCE mode, by no one.
+// In a bucket created with object lock enabled, a locked object version
+// cannot be deleted or changed before its retain-until date: in GOVERNANCE
+// mode, except by principals allowed to bypass it; in COMPLIANCE mode, by no
+// one.
 // s3dest does not create such buckets. SetLock sets an object's retention
 // until a time, in the mode of s3-lock-mode (WithLockMode; GOVERNANCE by
 // default, any case, sent upper-case); LockedUntil returns it, or the zero
 // time when the object is not locked. remote-file-lock-duration
-// (WithLockOnUpload) locks every object Put uploads until that long after the
-// upload starts. Lock requests and locked uploads carry Content-MD5, which
+// (WithLockOnUpload) locks every object Put uploads, and the copy Rename
+// makes, until that long after the upload or copy starts. Lock buckets are
+// versioned: Delete, and the delete that ends a Rename, hide a locked object
+// behind a delete marker, and its locked version stays, billed, until it is
+// removed after its lock ends. Lock requests and locked uploads carry Content-MD5, which
 // lock buckets on servers without flexible checksums require; for a single
 // PUT that costs one MD5 pass over the data. A bucket without object lock
 // answers InvalidRequest: ErrInvalid, with a hint.
