@@ -43,7 +43,8 @@ func WithLockMode(mode string) Option {
 // until d after the upload starts, in the lock mode (WithLockMode): the
 // x-amz-object-lock-mode and x-amz-object-lock-retain-until-date headers,
 // with Content-MD5 on every body, which lock buckets require. The URL's
-// remote-file-lock-duration (Duplicati's name). 0 turns it off.
+// remote-file-lock-duration (Duplicati's name). Rename locks its copy the
+// same way: the copy is a new object. 0 turns it off.
 // Default: 0 (uploads are not locked, unless the bucket has a default
 // retention).
 func WithLockOnUpload(d time.Duration) Option {
@@ -68,8 +69,8 @@ func (d *Destination) lockMode() string {
 
 // SetLock sets the object's retention: it cannot be deleted or overwritten
 // before until, in the destination's lock mode (WithLockMode). Extending a
-// lock always works; shortening one is refused in COMPLIANCE mode, and in
-// GOVERNANCE mode unless the credentials may bypass it (AccessDenied).
+// lock always works; shortening one is refused (AccessDenied): s3dest never
+// asks to bypass governance retention.
 // A bucket without object lock answers InvalidRequest ("Bucket is missing
 // Object Lock Configuration"): ErrInvalid, with a hint. The request carries
 // Content-MD5 and the SDK's CRC32, as S3 requires.

@@ -143,6 +143,7 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 		u.abort(ctx)
 		return d.wrap("put", key, err)
 	}
+	idle.pause() // Complete sends no body and may take minutes
 	if err := u.complete(ctx, total); err != nil {
 		return err
 	}

@@ -75,8 +75,10 @@ type secret struct {
 // default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); a negative one
 // removes that limit.
 type Timeouts struct {
-	// Short bounds calls that move no object data: HEAD, DELETE, COPY,
-	// bucket calls. Duplicati's short-timeout.
+	// Short bounds calls that move no object data: HEAD, DELETE, restore
+	// requests, bucket calls. Server-side copies (Rename) and completing a
+	// multipart upload are not bounded: S3 may take minutes over them.
+	// Duplicati's short-timeout.
 	Short time.Duration
 	// List bounds each listing page. Duplicati's list-timeout.
 	List time.Duration

@@ -104,6 +104,7 @@ type NotRestoringError struct {
 	Names []string
 }
 
+// Error names the objects, the first five of them when there are more.
 func (e *NotRestoringError) Error() string {
 	const show = 5
 	names := e.Names

@@ -138,3 +138,22 @@ func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 		t.Errorf("Get of a stalled body: %v, want a read-write-timeout DeadlineExceeded", err)
 	}
 }
+
+// S3 may take minutes to assemble a large upload in
+// CompleteMultipartUpload, sending no body bytes meanwhile: the read-write
+// idle timeout must not cut that short.
+func TestReadWriteTimeoutSparesSlowComplete(t *testing.T) {
+	srv := withBucket(t)
+	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	const idle = 50 * time.Millisecond
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			time.Sleep(4 * idle) // a slow server, not a test waiting
+		}
+		return false
+	})
+	d := newDest(t, srv, s3dest.WithPartSize(64<<10), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
+	if err := d.Put(t.Context(), "big", noise(5, 300<<10)); err != nil {
+		t.Fatalf("Put with a slow CompleteMultipartUpload: %v", err)
+	}
+}

@@ -234,6 +234,7 @@ type idleTimer struct {
 	last   atomic.Int64 // unix nanoseconds of the last progress
 	t      *time.Timer
 	cancel context.CancelCauseFunc
+	paused atomic.Bool
 }
 
 func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTimer) {
@@ -248,6 +249,9 @@ func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTi
 }
 
 func (it *idleTimer) fire() {
+	if it.paused.Load() {
+		return
+	}
 	idle := time.Since(time.Unix(0, it.last.Load()))
 	if idle < it.d {
 		it.t.Reset(it.d - idle)
@@ -259,6 +263,16 @@ func (it *idleTimer) fire() {
 func (it *idleTimer) touch() {
 	if it.d > 0 {
 		it.last.Store(time.Now().UnixNano())
+	}
+}
+
+// pause ends idle detection without ending the transfer, for a call that
+// moves no body but may rightly take long: S3 can spend minutes assembling a
+// large multipart upload in CompleteMultipartUpload.
+func (it *idleTimer) pause() {
+	if it.t != nil {
+		it.paused.Store(true)
+		it.t.Stop()
 	}
 }
 
