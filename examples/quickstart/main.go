@@ -1,6 +1,8 @@
 // Command quickstart shows s3dest at work without an account: it starts an
 // in-process fake S3 server, opens a destination on it from a Duplicati
 // style URL, and creates, lists, reads, renames and deletes a few objects.
+// Then it shows an archived object: detected in the listing, a read that
+// fails at once, a restore, the wait, and the read that then succeeds.
 //
 //	go run ./examples/quickstart
 //
@@ -11,10 +13,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/s3test"
@@ -92,6 +97,47 @@ func main() {
 	fmt.Println("deleted", files[0].name)
 
 	list(ctx, dest)
+	archive(ctx, srv, rawURL)
+}
+
+// archive walks through an object in Glacier Flexible Retrieval. The fake
+// simulates the tier: reads fail until a restore completes.
+func archive(ctx context.Context, srv *s3test.Server, rawURL string) {
+	srv.RestorePolls = 2 // the fake's restore finishes after two polls
+	glacier, err := s3dest.Open(ctx, rawURL, s3dest.WithStorageClass("GLACIER"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	const name, data = "duplicati-b0003.dblock.zip", "a block volume in Glacier"
+	if err := glacier.Put(ctx, name, strings.NewReader(data)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("put %s in GLACIER\n", name)
+	list(ctx, glacier)
+
+	err = glacier.Get(ctx, name, io.Discard)
+	if !errors.Is(err, s3dest.ErrObjectArchived) {
+		log.Fatalf("get of an archived object: %v, want ErrObjectArchived", err)
+	}
+	fmt.Println("get failed at once:", errors.Is(err, s3dest.ErrObjectArchived), "(ErrObjectArchived)")
+
+	if err := glacier.Restore(ctx, name, s3dest.RestoreOptions{Days: 2, Tier: "Bulk"}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("restore requested (2 days, Bulk tier)")
+	if err := glacier.WaitRestored(ctx, []string{name}, 10*time.Millisecond); err != nil {
+		log.Fatal(err)
+	}
+	fi, err := glacier.Stat(ctx, name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("restored: archived=%v, readable until %s\n", fi.Archived, fi.RestoredUntil.Format(time.DateOnly))
+	var buf bytes.Buffer
+	if err := glacier.Get(ctx, name, &buf); err != nil || buf.String() != data {
+		log.Fatalf("get after restore: %v, %q", err, buf.String())
+	}
+	fmt.Printf("got %s back (%d bytes, content matches)\n", name, buf.Len())
 }
 
 // list prints every object of the destination.
