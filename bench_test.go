@@ -1,0 +1,184 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// Benchmarks against the in-process fake. Uploads go to a server that reads
+// and drops the parts (discardUploads), so that they measure the client;
+// downloads read an object the fake holds in memory. Besides MB/s they
+// report cpu-ms/MiB, the process's CPU time (client and in-process server)
+// per MiB moved, which a busy shared machine disturbs less than wall time.
+// internal/cmd/bench compares the same contestants on a real server;
+// docs/BENCHMARKS.md has the figures.
+
+const benchSize, benchPart, benchConc = 64 << 20, 16 << 20, 4
+
+// cpuMeter reports the process's CPU time per MiB moved.
+func cpuMeter(b *testing.B, perOp int64) (stop func()) {
+	now := func() time.Duration {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	flt := func() int64 {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return ru.Minflt
+	}
+	start, f0 := now(), flt()
+	return func() {
+		if b.N > 0 {
+			used := now() - start
+			b.ReportMetric(float64(used.Microseconds())/1000/float64(int64(b.N)*perOp>>20), "cpu-ms/MiB")
+			b.ReportMetric(float64(flt()-f0)/float64(b.N), "faults/op")
+		}
+	}
+}
+
+func benchDest(b *testing.B, hook s3test.Hook) *s3dest.Destination {
+	b.Helper()
+	// Start every benchmark from a heap returned to the OS: otherwise the
+	// first one pays the page faults of growing the heap and the next
+	// ones run in the memory it left (~3,000 faults per 64 MiB here).
+	debug.FreeOSMemory()
+	srv := s3test.New(b)
+	if err := srv.CreateBucket(bucket); err != nil {
+		b.Fatal(err)
+	}
+	srv.SetHook(hook)
+	d, err := s3dest.New(b.Context(), bucket, s3dest.WithServerName(srv.URL),
+		s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey), s3dest.WithRegion("us-east-1"),
+		s3dest.WithPartSize(benchPart), s3dest.WithConcurrency(benchConc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+func BenchmarkPutStream(b *testing.B) {
+	d := benchDest(b, discardUploads)
+	block := randomBytes(1<<20, 1)
+	b.SetBytes(benchSize)
+	b.ReportAllocs()
+	defer cpuMeter(b, benchSize)()
+	for b.Loop() {
+		if err := d.Put(b.Context(), "vol", unknownLength{&pattern{block: block, n: benchSize}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPutRawMultipart is a plain SDK multipart loop with the same
+// part size, concurrency and CRC32C headers, and concurrency+1 buffers
+// allocated for each upload and reused across its parts.
+func BenchmarkPutRawMultipart(b *testing.B) {
+	d := benchDest(b, discardUploads)
+	c := d.Client()
+	block := randomBytes(1<<20, 1)
+	b.SetBytes(benchSize)
+	b.ReportAllocs()
+	defer cpuMeter(b, benchSize)()
+	for b.Loop() {
+		bufs := make(chan []byte, benchConc+1) // per upload, as s3dest's
+		for range benchConc + 1 {
+			bufs <- make([]byte, benchPart)
+		}
+		src := &pattern{block: block, n: benchSize}
+		up, err := c.CreateMultipartUpload(b.Context(), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("vol")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var mu sync.Mutex
+		var parts []types.CompletedPart
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, benchConc)
+		for n := int32(1); ; n++ {
+			buf := <-bufs
+			m, _ := io.ReadFull(src, buf)
+			if m == 0 {
+				bufs <- buf
+				break
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { bufs <- buf; <-sem; wg.Done() }()
+				out, err := c.UploadPart(b.Context(), &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String("vol"),
+					UploadId: up.UploadId, PartNumber: aws.Int32(n), Body: bytes.NewReader(buf[:m]),
+					ContentLength: aws.Int64(int64(m)), ChecksumCRC32C: aws.String(crc32cOf(buf[:m]))})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag})
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if _, err := c.CompleteMultipartUpload(b.Context(), &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket),
+			Key: aws.String("vol"), UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func crc32cOf(b []byte) string {
+	sum := crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli))
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
+}
+
+// getBench stores a benchSize object with a CRC32C and returns a
+// destination to read it from.
+func getBench(b *testing.B) *s3dest.Destination {
+	d := benchDest(b, nil)
+	if err := d.Put(b.Context(), "vol", bytes.NewReader(randomBytes(benchSize, 2))); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(benchSize)
+	b.ReportAllocs()
+	return d
+}
+
+func BenchmarkGetVerified(b *testing.B) {
+	d := getBench(b)
+	defer cpuMeter(b, benchSize)()
+	for b.Loop() {
+		if err := d.Get(b.Context(), "vol", io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetRaw(b *testing.B) {
+	d := getBench(b)
+	defer cpuMeter(b, benchSize)()
+	for b.Loop() {
+		out, err := d.Client().GetObject(b.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("vol")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
