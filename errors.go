@@ -150,6 +150,10 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrAccessDenied, code
 	case "BucketAlreadyExists":
 		return ErrBucketNameTaken, code
+	case "BadDigest", "XAmzContentSHA256Mismatch":
+		// The server received other bytes than the checksum we computed:
+		// corrupted in transit (or by a proxy).
+		return ErrCorrupt, code
 	case "PermanentRedirect", "AuthorizationHeaderMalformed":
 		return ErrWrongRegion, code
 	case "InvalidBucketName", "InvalidStorageClass", "InvalidArgument", "InvalidRequest",

@@ -348,3 +348,17 @@ func TestConcurrentTransfersUnderFaults(t *testing.T) {
 		t.Errorf("listed %d objects, want 64", got)
 	}
 }
+
+// A server that received other bytes than Put's checksum says BadDigest:
+// the upload is corrupt, not retried, and says so.
+func TestBadDigestIsCorrupt(t *testing.T) {
+	srv := withBucket(t)
+	ft := &faults.Transport{}
+	d := faultDest(t, srv, ft)
+	ft.Add(faults.Fault{Match: faults.Op("PutObject"), Status: http.StatusBadRequest, Code: "BadDigest"})
+	err := d.Put(t.Context(), "vol", strings.NewReader("data"))
+	var e *s3dest.Error
+	if !errors.Is(err, s3dest.ErrCorrupt) || !errors.As(err, &e) || e.Code != "BadDigest" {
+		t.Errorf("Put answered BadDigest: %v, want ErrCorrupt with code BadDigest", err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,68 +59,6 @@ func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// fullObjectChecksums returns a handler that serves requests with the fake
-// and behaves as S3 does with a CompleteMultipartUpload that names a
-// FULL_OBJECT checksum: it keeps the checksum and reports it on HEAD and GET
-// (gofakes3 drops it).
-func fullObjectChecksums(srv *s3test.Server) http.HandlerFunc {
-	var mu sync.Mutex
-	sums := map[string]string{}
-	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		mu.Lock()
-		sum := sums[r.URL.Path]
-		mu.Unlock()
-		switch {
-		case r.Method == http.MethodPost && q.Has("uploadId") && r.Header.Get("X-Amz-Checksum-Type") == "FULL_OBJECT":
-			rec := httptest.NewRecorder()
-			srv.ServeFake(rec, r)
-			if rec.Code == http.StatusOK {
-				mu.Lock()
-				sums[r.URL.Path] = r.Header.Get("X-Amz-Checksum-Crc32c")
-				mu.Unlock()
-			}
-			relay(w, rec)
-			return
-		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && sum != "":
-			w = &addChecksum{ResponseWriter: w, sum: sum}
-		case r.Method == http.MethodPut && !q.Has("partNumber"), r.Method == http.MethodDelete:
-			mu.Lock()
-			delete(sums, r.URL.Path)
-			mu.Unlock()
-		}
-		srv.ServeFake(w, r)
-	}
-}
-
-// keepFullObjectChecksums installs fullObjectChecksums as the hook.
-func keepFullObjectChecksums(srv *s3test.Server) {
-	serve := fullObjectChecksums(srv)
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool { serve(w, r); return true })
-}
-
-// addChecksum adds a CRC32C header to a 200 answer.
-type addChecksum struct {
-	http.ResponseWriter
-	sum         string
-	wroteHeader bool
-}
-
-func (a *addChecksum) WriteHeader(code int) {
-	if !a.wroteHeader && code == http.StatusOK {
-		a.Header().Set("X-Amz-Checksum-Crc32c", a.sum)
-	}
-	a.wroteHeader = true
-	a.ResponseWriter.WriteHeader(code)
-}
-
-func (a *addChecksum) Write(b []byte) (int, error) {
-	if !a.wroteHeader {
-		a.WriteHeader(http.StatusOK)
-	}
-	return a.ResponseWriter.Write(b)
-}
-
 // sameAs checks what is written to it against want, keeping nothing.
 type sameAs struct {
 	want []byte
@@ -140,7 +77,6 @@ func (s *sameAs) ok() bool { return !s.diff && s.n == len(s.want) }
 func TestPutStreamRoundTrip(t *testing.T) {
 	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
 	srv := withBucket(t)
-	keepFullObjectChecksums(srv)
 	d := newDest(t, srv, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(4))
 	data := randomBytes(64<<20, 1)
 	srv.ResetRequests()

@@ -241,8 +241,7 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 			}
 			s.mu.Lock()
 			if sum := s.multipartSums[bucket+"/"+key]; sum != "" {
-				rec.Header().Set("X-Amz-Checksum-Crc32c", sum)
-				rec.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+				setFullObjectSum(rec.Header(), sum)
 			}
 			s.mu.Unlock()
 		}
@@ -271,9 +270,11 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 		sum := s.multipartSums[bucket+"/"+key]
 		s.mu.Unlock()
 		if sum != "" {
-			w.Header().Set("X-Amz-Checksum-Crc32c", sum)
-			w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+			w = &fullObjectSum{ResponseWriter: w, sum: sum}
 		}
+		s.fake.ServeHTTP(w, r)
+	case r.Method == http.MethodDelete && key != "" && len(q) == 0:
+		s.setClass(bucket, key, "")
 		s.fake.ServeHTTP(w, r)
 	default:
 		s.fake.ServeHTTP(w, r)
@@ -333,6 +334,35 @@ func (s *Server) fixListing(bucket string, body []byte) []byte {
 		}
 		return bytes.Replace(entry, []byte("</Contents>"), []byte(class+"</Contents>"), 1)
 	})
+}
+
+// fullObjectSum reports a multipart upload's full-object CRC32C on a 200
+// answer, over whatever checksum gofakes3 kept from an older object of the
+// same name.
+type fullObjectSum struct {
+	http.ResponseWriter
+	sum         string
+	wroteHeader bool
+}
+
+func (f *fullObjectSum) WriteHeader(code int) {
+	if !f.wroteHeader && code == http.StatusOK {
+		setFullObjectSum(f.Header(), f.sum)
+	}
+	f.wroteHeader = true
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *fullObjectSum) Write(b []byte) (int, error) {
+	if !f.wroteHeader {
+		f.WriteHeader(http.StatusOK)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+func setFullObjectSum(h http.Header, sum string) {
+	h.Set("X-Amz-Checksum-Crc32c", sum)
+	h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 }
 
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
