@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -160,7 +161,14 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	}
 	var out *s3.HeadObjectOutput
 	err = d.do(ctx, "stat", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		out, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
+		in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled}
+		out, err = c.HeadObject(ctx, in)
+		if _, status := errorCode(err); status == http.StatusBadRequest || status == http.StatusNotImplemented {
+			// Some servers (B2) refuse x-amz-checksum-mode, and a HEAD answer
+			// has no body to say so: ask once more without it.
+			in.ChecksumMode = ""
+			out, err = c.HeadObject(ctx, in)
+		}
 		return err
 	})
 	if err != nil {

@@ -297,3 +297,21 @@ func TestGetWithoutChecksumMode(t *testing.T) {
 		t.Errorf("Get = %q", got)
 	}
 }
+
+// Servers that refuse x-amz-checksum-mode (B2) still answer Stat.
+func TestStatWithoutChecksumMode(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "data")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("X-Amz-Checksum-Mode") != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return true
+		}
+		return false
+	})
+	fi, err := d.Stat(t.Context(), "vol")
+	if err != nil || fi.Size != 4 {
+		t.Errorf("Stat: %+v, %v; want the object's size 4", fi, err)
+	}
+}
