@@ -170,8 +170,14 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 				} else if err == nil {
 					t.Fatalf("%s answered %s: no error", op.name, f.Code)
 				}
-				if n := ft.Injected(); n != 1 {
-					t.Errorf("%s answered %s %d times: permanent errors must not be retried", op.name, f.Code, n)
+				want := 1
+				if op.name == "Stat" && f.Status == http.StatusBadRequest {
+					// A HEAD answer has no body: a 400 may be a refused
+					// x-amz-checksum-mode (B2), so Stat asks once more without.
+					want = 2
+				}
+				if n := ft.Injected(); n != want {
+					t.Errorf("%s answered %s %d times, want %d: permanent errors must not be retried", op.name, f.Code, n, want)
 				}
 			})
 		}

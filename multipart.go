@@ -262,7 +262,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 	}
 	err := send()
 	if code, _ := errorCode(err); code == "MissingContentMD5" && in.ContentMD5 == nil {
-		if !u.addMD5.Swap(true) {
+		if !u.addMD5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
 			d.log.Info("s3dest: the server requires Content-MD5; sending it with every part", "key", u.key)
 		}
 		in.ContentMD5 = aws.String(md5Base64(part))
@@ -333,13 +333,23 @@ func (u *upload) create(ctx context.Context) error {
 	d := u.d
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &u.key, ContentType: aws.String("application/octet-stream"),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject,
 	}
 	in.StorageClass = u.class
-	if in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock(); in.ObjectLockMode != "" {
-		u.addMD5.Store(true) // lock buckets on servers without flexible checksums want Content-MD5 on parts
+	if in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock(); in.ObjectLockMode != "" || d.putSums.Load() != putCRC {
+		// Lock buckets on servers without flexible checksums want
+		// Content-MD5 on parts, as do servers that asked for it before.
+		u.addMD5.Store(true)
 	}
-	for u.sums = sumFull; ; u.sums++ {
+	// Start from the strongest mode this server took before: a refusal
+	// costs one request per Destination, not one per upload.
+	for u.sums = sumMode(d.multipartSums.Load()); ; u.sums++ {
+		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc32c, types.ChecksumTypeFullObject
+		switch u.sums {
+		case sumComposite:
+			in.ChecksumType = ""
+		case sumNone:
+			in.ChecksumAlgorithm, in.ChecksumType = "", ""
+		}
 		var out *s3.CreateMultipartUploadOutput
 		err := d.do(ctx, "put", u.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 			var err error
@@ -348,15 +358,11 @@ func (u *upload) create(ctx context.Context) error {
 		})
 		if err == nil {
 			u.id = aws.ToString(out.UploadId)
+			d.multipartSums.Store(int32(u.sums))
 			return nil
 		}
 		if _, refused := checksumFallback(err); !refused || u.sums == sumNone || d.lockRefused(err) {
 			return err
-		}
-		if u.sums == sumFull {
-			in.ChecksumType = ""
-		} else {
-			in.ChecksumAlgorithm = ""
 		}
 		d.log.Info("s3dest: the server refused a multipart checksum mode; trying a weaker one", "key", u.key,
 			"mode", []string{"full-object CRC32C", "composite CRC32C"}[u.sums], "error", err)
@@ -393,7 +399,10 @@ func (u *upload) complete(ctx context.Context, total int64) error {
 		code == "InvalidRequest" || code == "NotImplemented") {
 		d.log.Info("s3dest: the server refused to complete with a full-object checksum; completing without", "key", u.key, "error", err)
 		in.ChecksumCRC32C, in.ChecksumType = nil, ""
-		err = send()
+		if err = send(); err == nil {
+			// Later uploads ask for composite checksums from the start.
+			d.multipartSums.CompareAndSwap(int32(sumFull), int32(sumComposite))
+		}
 	}
 	if err != nil {
 		u.abort(ctx)

@@ -88,18 +88,38 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 			return err
 		})
 	}
-	err := send()
-	if addMD5, dropCRC := checksumFallback(err); addMD5 && !d.lockRefused(err) {
-		data, rerr := io.ReadAll(body())
-		if rerr != nil {
-			return err
+	addMD5 := func(dropCRC bool) error {
+		if in.ContentMD5 == nil {
+			data, err := io.ReadAll(body())
+			if err != nil {
+				return err
+			}
+			in.ContentMD5 = aws.String(md5Base64(data))
 		}
-		d.log.Info("s3dest: the server refused the CRC32C checksum; sending Content-MD5", "key", key, "error", err, "crc32c", !dropCRC)
-		in.ContentMD5 = aws.String(md5Base64(data))
 		if dropCRC {
 			in.ChecksumCRC32C = nil
 		}
-		err = send()
+		return nil
+	}
+	// What an earlier Put learned about this server: no refused request
+	// per upload.
+	if m := d.putSums.Load(); m != putCRC {
+		if err := addMD5(m == putMD5Only); err != nil {
+			return d.wrap("put", key, err)
+		}
+	}
+	err := send()
+	if needMD5, dropCRC := checksumFallback(err); needMD5 && !d.lockRefused(err) && (in.ContentMD5 == nil || dropCRC && in.ChecksumCRC32C != nil) {
+		if rerr := addMD5(dropCRC); rerr != nil {
+			return err
+		}
+		if err = send(); err == nil {
+			mode := map[bool]int32{false: putCRCAndMD5, true: putMD5Only}[dropCRC]
+			if d.putSums.Swap(mode) != mode {
+				d.log.Info("s3dest: the server refused the CRC32C checksum alone; uploads now send Content-MD5",
+					"bucket", d.bucket, "crc32c", !dropCRC)
+			}
+		}
 	}
 	if err != nil {
 		return err
@@ -110,6 +130,13 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 	d.reporter(name, size).finish(size)
 	return nil
 }
+
+// What single PutObjects send, as learned from the server (Destination.putSums).
+const (
+	putCRC       int32 = iota // our CRC32C header
+	putCRCAndMD5              // and Content-MD5 (MissingContentMD5)
+	putMD5Only                // Content-MD5 only: no flexible checksums (B2)
+)
 
 // discardCorrupt deletes an object the server reports it stored wrongly and
 // returns an ErrCorrupt error.

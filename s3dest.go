@@ -33,7 +33,11 @@ type Destination struct {
 	mu    sync.Mutex // serialises region changes
 	state atomic.Pointer[clientState]
 
-	noRestoreStatus atomic.Bool // the server refused RestoreStatus in a listing
+	// What the server refused, learned once (see noteNoRestoreStatus,
+	// putObject and upload.create).
+	noRestoreStatus atomic.Bool  // RestoreStatus in listings
+	putSums         atomic.Int32 // putCRC, putCRCAndMD5 or putMD5Only
+	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
 }
 
 // clientState is the SDK client for one region; it is replaced, never

@@ -278,6 +278,17 @@ func TestChecksumFallbacks(t *testing.T) {
 			if full != tc.wantFull {
 				t.Errorf("completed with a full-object CRC32C: %v, want %v", full, tc.wantFull)
 			}
+			// The destination remembers what the server refused: the next
+			// upload sends no request that is refused.
+			srv.ResetRequests()
+			if err := d.Put(t.Context(), "vol2", unknownLength{bytes.NewReader(data)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range srv.Requests() {
+				if status, code := tc.refuse(r.Method, r.Query, r.Header); status != 0 {
+					t.Errorf("second upload: %s %s refused again (%s)", r.Method, r.Path, code)
+				}
+			}
 		})
 	}
 }

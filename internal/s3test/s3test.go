@@ -346,7 +346,10 @@ type fullObjectSum struct {
 }
 
 func (f *fullObjectSum) WriteHeader(code int) {
-	if !f.wroteHeader && code == http.StatusOK {
+	if f.wroteHeader {
+		return // net/http would ignore it too, noisily
+	}
+	if code == http.StatusOK {
 		setFullObjectSum(f.Header(), f.sum)
 	}
 	f.wroteHeader = true
