@@ -124,11 +124,13 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 	buf := u.buffer(1)
 	n, err := io.ReadFull(r, buf)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		defer u.release(buf)
 		if size >= 0 && int64(n) != size {
 			return d.wrap("put", key, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size))
 		}
 		return d.putBytes(ctx, key, name, buf[:n], idle)
 	}
+	defer u.release(nil) // after the parts' senders have all returned their buffers
 	if err != nil {
 		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
 	}
@@ -224,7 +226,26 @@ func (u *upload) buffer(n int) []byte {
 	default:
 	}
 	u.nbuf++
+	if p, ok := u.d.parts.Get().(*[]byte); ok && int64(cap(*p)) >= size {
+		return (*p)[:size]
+	}
 	return make([]byte, size)
+}
+
+// release gives the upload's buffers to the Destination for later uploads:
+// memory once touched is cheaper to reuse than fresh memory (page faults).
+func (u *upload) release(extra []byte) {
+	if extra != nil {
+		u.d.parts.Put(&extra)
+	}
+	for {
+		select {
+		case b := <-u.free:
+			u.d.parts.Put(&b)
+		default:
+			return
+		}
+	}
 }
 
 // send uploads one part; it returns the buffer, then the slot.

@@ -38,6 +38,8 @@ type Destination struct {
 	noRestoreStatus atomic.Bool  // RestoreStatus in listings
 	putSums         atomic.Int32 // putCRC, putCRCAndMD5 or putMD5Only
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
+
+	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 }
 
 // clientState is the SDK client for one region; it is replaced, never
