@@ -57,7 +57,7 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 	parts, err := d.copyParts(ctx, u, src, head.ETag, fi.Size)
 	if err != nil {
 		u.abort(ctx)
-		return err
+		return d.wrap("rename", src, err)
 	}
 	done := &s3.CompleteMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, UploadId: &u.id, MpuObjectSize: aws.Int64(fi.Size),

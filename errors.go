@@ -12,8 +12,9 @@ import (
 )
 
 // Sentinel errors name the categories a caller acts on. Every error s3dest
-// returns is an *Error; test its category with errors.Is and reach the SDK's
-// cause (smithy.APIError, *types.NoSuchKey, ...) with errors.As.
+// returns is an *Error (DeleteMany joins one per failed name); test its
+// category with errors.Is and reach the SDK's cause (smithy.APIError,
+// *types.NoSuchKey, ...) with errors.As.
 var (
 	// ErrBucketNotFound: the bucket does not exist (or the server answered
 	// a bare 404 to a bucket request). CreateBucket or WithCreateBucket make it.

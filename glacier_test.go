@@ -400,3 +400,45 @@ func TestStorageClassFunc(t *testing.T) {
 		t.Errorf("policy saw names and sizes (-want +got):\n%s", diff)
 	}
 }
+
+// A server that ignores the RestoreStatus request (rather than refusing it)
+// lists restores as not requested; WaitRestored must not believe it.
+func TestWaitRestoredServerIgnoresRestoreStatus(t *testing.T) {
+	c := newFakeClock()
+	srv := withBucket(t)
+	srv.Now = c.Now
+	srv.RestorePolls = 2
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		r.Header.Del("X-Amz-Optional-Object-Attributes") // ignored, not refused
+		return false
+	})
+	arch := newDest(t, srv, s3dest.WithStorageClass("DEEP_ARCHIVE"))
+	d := newDest(t, srv, c.option())
+	var names []string
+	for i := range 60 {
+		name := fmt.Sprintf("vol-%03d", i)
+		put(t, arch, name, "x")
+		if err := d.Restore(t.Context(), name, s3dest.RestoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if err := d.WaitRestored(t.Context(), names, time.Minute); err != nil {
+		t.Errorf("WaitRestored: %v, want every restore seen through", err)
+	}
+}
+
+func TestRenameToItselfKeepsTheObject(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithStorageClass("STANDARD_IA"))
+	put(t, d, "vol", "data")
+	if err := d.Rename(t.Context(), "vol", "vol"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, d, "vol"); got != "data" {
+		t.Errorf("after renaming to itself Get = %q", got)
+	}
+	if err := d.Rename(t.Context(), "missing", "missing"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("renaming a missing object to itself: %v, want ErrObjectNotFound", err)
+	}
+}

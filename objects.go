@@ -39,7 +39,8 @@ type FileInfo struct {
 // maxSinglePut is the largest object S3 takes in one PutObject or CopyObject.
 const maxSinglePut = 5 << 30
 
-// List yields the destination's objects in key order, with names relative to
+// List yields the destination's objects in the server's order (key order on
+// S3), with names relative to
 // the prefix: those directly under it, or all below it with
 // s3-recursive-list. It pages through ListObjectsV2 (ListObjects with
 // s3-list-api-version=v1), reading storage classes from the listing. After an
@@ -47,7 +48,10 @@ const maxSinglePut = 5 << 30
 func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 	return func(yield func(FileInfo, error) bool) {
 		var token *string
-		last := ""
+		// Names of the previous page and this one: some servers repeat
+		// entries across a page boundary. Only repeats are dropped, never an
+		// entry out of order.
+		var prev, seen map[string]bool
 		for {
 			var page []types.Object
 			var next *string
@@ -60,15 +64,13 @@ func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 				yield(FileInfo{}, err)
 				return
 			}
+			prev, seen = seen, make(map[string]bool, len(page))
 			for _, o := range page {
 				fi := d.fileInfo(o)
-				// Keys come in order; skipping what is not after the last one
-				// drops the folder marker and entries a server repeats across
-				// pages.
-				if fi.Name == "" || fi.Name <= last {
+				if fi.Name == "" || prev[fi.Name] || seen[fi.Name] { // the folder marker, or a repeat
 					continue
 				}
-				last = fi.Name
+				seen[fi.Name] = true
 				if !yield(fi, nil) {
 					return
 				}
@@ -153,7 +155,9 @@ func storageClass(s string) string {
 	return s
 }
 
-// Stat returns the object's FileInfo from one HEAD request.
+// Stat returns the object's FileInfo from one HEAD request. A HEAD answer
+// has no body, so a missing bucket reads as ErrObjectNotFound here; Test
+// tells the two apart.
 func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	key, err := validateName("stat", d.bucket, d.prefix, name)
 	if err != nil {
@@ -213,6 +217,11 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	}
 	dst, err := validateName("rename", d.bucket, d.prefix, to)
 	if err != nil {
+		return err
+	}
+	if src == dst {
+		// Copy then delete would delete the only copy.
+		_, err := d.Stat(ctx, from)
 		return err
 	}
 	fi, err := d.Stat(ctx, from)

@@ -188,8 +188,7 @@ type idleSource struct {
 	it *idleTimer
 }
 
-func (s *idleSource) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.it.touch()
+func (s *idleSource) Read(p []byte) (n int, err error) {
+	s.it.hold(func() { n, err = s.r.Read(p) })
 	return n, err
 }

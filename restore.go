@@ -187,8 +187,11 @@ func (d *Destination) restoreStates(ctx context.Context, names []string) (map[st
 			if err != nil {
 				return nil, err
 			}
-			// Listings do not show Intelligent-Tiering archive tiers: HEAD those.
-			if want[fi.Name] && !strings.EqualFold(fi.StorageClass, "INTELLIGENT_TIERING") {
+			// Listings do not show Intelligent-Tiering archive tiers, and a
+			// server that ignores the RestoreStatus request lists restores
+			// as not requested: HEAD those.
+			stuck := fi.Archived && !fi.Restoring
+			if want[fi.Name] && !stuck && !strings.EqualFold(fi.StorageClass, "INTELLIGENT_TIERING") {
 				states[fi.Name] = fi
 			}
 		}

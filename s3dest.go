@@ -62,22 +62,22 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 			o(&c)
 		}
 	}
-	fail := func(format string, args ...any) (*Destination, error) {
-		return nil, &Error{Op: "new", Bucket: bucket, kind: ErrInvalid, Err: fmt.Errorf(format, args...), secret: c.creds}
+	fail := func(err error) (*Destination, error) {
+		return nil, &Error{Op: "new", Bucket: bucket, kind: ErrInvalid, Err: err, secret: c.creds}
 	}
 	if err := validateBucket(bucket); err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	prefix, err := normalizePrefix(c.prefix)
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	plan, err := planEndpoint(bucket, &c)
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	if err := validateConfig(&c); err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
 	d.cfg.timeouts = effectiveTimeouts(c.timeouts)
@@ -96,11 +96,11 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		}
 	}
 	if d.creds, err = d.credentialsProvider(ctx); err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	st, err := d.newClientState(ctx, plan.region, plan.region != "")
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	d.state.Store(st)
 	return d, nil
@@ -190,8 +190,8 @@ func (d *Destination) Endpoint() string { return d.state.Load().endpoint }
 func (d *Destination) StorageClass() string { return d.cfg.storageClass }
 
 // Client returns the SDK client for the current region: the escape hatch for
-// what s3dest does not wrap. It may change once, when the region is
-// discovered.
+// what s3dest does not wrap. It changes when the region is discovered or
+// healed: call Client for each use rather than keeping it.
 func (d *Destination) Client() *s3.Client { return d.state.Load().client }
 
 // String returns the destination as a URL that Open accepts, without the

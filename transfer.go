@@ -207,8 +207,10 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 			if v != nil {
 				v.h.Write(buf[:m])
 			}
-			if _, err := w.Write(buf[:m]); err != nil {
-				return n, fmt.Errorf("writing: %w", err)
+			var werr error
+			idle.hold(func() { _, werr = w.Write(buf[:m]) })
+			if werr != nil {
+				return n, fmt.Errorf("writing: %w", werr)
 			}
 			n += int64(m)
 			if p != nil && n-reported >= 1<<20 {
@@ -235,6 +237,7 @@ type idleTimer struct {
 	t      *time.Timer
 	cancel context.CancelCauseFunc
 	paused atomic.Bool
+	held   atomic.Int32 // calls into the caller's reader or writer under way
 }
 
 func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTimer) {
@@ -252,12 +255,31 @@ func (it *idleTimer) fire() {
 	if it.paused.Load() {
 		return
 	}
+	if it.held.Load() > 0 {
+		// Waiting on the caller's reader or writer, not on the server: a
+		// pipe that pauses is no stalled connection.
+		it.t.Reset(it.d)
+		return
+	}
 	idle := time.Since(time.Unix(0, it.last.Load()))
 	if idle < it.d {
 		it.t.Reset(it.d - idle)
 		return
 	}
 	it.cancel(fmt.Errorf("no data moved for %v (read-write-timeout): %w", it.d, context.DeadlineExceeded))
+}
+
+// hold runs fn, a call into the caller's reader or writer, with the timer
+// held: the time it blocks does not count as idle.
+func (it *idleTimer) hold(fn func()) {
+	if it.d <= 0 {
+		fn()
+		return
+	}
+	it.held.Add(1)
+	fn()
+	it.touch()
+	it.held.Add(-1)
 }
 
 func (it *idleTimer) touch() {

@@ -130,7 +130,7 @@ func ParseURL(rawURL string) (*URL, error) {
 			if pair == "" {
 				continue
 			}
-			k, v, hasValue := strings.Cut(pair, "=")
+			k, v, _ := strings.Cut(pair, "=")
 			key, err := url.QueryUnescape(k)
 			if err != nil {
 				return fail("an option name has an invalid %%-escape")
@@ -140,9 +140,9 @@ func ParseURL(rawURL string) (*URL, error) {
 			if !ok {
 				// A key not shaped like an option name may be a piece of a
 				// secret cut off by an unescaped '&': never show it.
-				if !optionNameRE.MatchString(key) && !(hasValue && simpleNameRE.MatchString(key)) {
-					return fail("the query has a part that is not an option=value pair: " +
-						"percent-encode '&' (%%26), '=' (%%3D) and '+' (%%2B) in values")
+				if !optionNameRE.MatchString(key) && suggest(key) == noSuggestion {
+					return fail("an unknown option, close to no known name (not shown: it may be part of a "+
+						"value cut off by an unescaped '&'; percent-encode '&' as %%26, '=' as %%3D, '+' as %%2B)%s", noSuggestion)
 				}
 				return fail("unknown option %q%s", key, suggest(key))
 			}
@@ -281,7 +281,6 @@ const maxTimeout = 366 * 24 * time.Hour
 var (
 	schemeRE     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,15}$`)
 	optionNameRE = regexp.MustCompile(`^[a-z0-9]+([-_][a-z0-9]+)+$`)
-	simpleNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,39}$`)
 )
 
 func truncate(s string, n int) string {

@@ -312,10 +312,12 @@ func suggest(name string) string {
 		}
 	}
 	if best == "" {
-		return ": see the option table in the package documentation"
+		return noSuggestion
 	}
 	return fmt.Sprintf(": did you mean %s?", best)
 }
+
+const noSuggestion = ": see the option table in the package documentation"
 
 // editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {
