@@ -79,7 +79,7 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 
 // copyParts copies the source into the upload's parts, concurrently.
 func (d *Destination) copyParts(ctx context.Context, u *upload, src string, etag *string, size int64) ([]types.CompletedPart, error) {
-	partSize := max(limits.copyPart, (size+maxParts-1)/maxParts)
+	partSize := max(d.cfg.limits.copyPart, (size+maxParts-1)/maxParts)
 	parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

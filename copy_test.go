@@ -61,10 +61,10 @@ func partCopies(serve http.HandlerFunc) s3test.Hook {
 }
 
 func TestRenameLargeCopiesInParts(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 0, 1<<20, 256<<10)
+	limits := s3dest.WithLimitsForTest(0, 1<<20, 256<<10)
 	srv := withBucket(t)
 	srv.SetHook(partCopies(srv.ServeFake))
-	d := newDest(t, srv)
+	d := newDest(t, srv, limits)
 	data := randomBytes(3<<20+5, 11)
 	sum := crc32c(string(data))
 	_, err := d.Client().PutObject(t.Context(), &s3.PutObjectInput{
@@ -117,7 +117,7 @@ func TestRenameLargeCopiesInParts(t *testing.T) {
 }
 
 func TestRenameLargeFailureLeavesSource(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 0, 1<<20, 256<<10)
+	limits := s3dest.WithLimitsForTest(0, 1<<20, 256<<10)
 	srv := withBucket(t)
 	copyParts := partCopies(srv.ServeFake)
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -127,7 +127,7 @@ func TestRenameLargeFailureLeavesSource(t *testing.T) {
 		}
 		return copyParts(w, r)
 	})
-	d := newDest(t, srv)
+	d := newDest(t, srv, limits)
 	data := randomBytes(2<<20, 12)
 	if err := d.Put(t.Context(), "big", bytes.NewReader(data)); err != nil {
 		t.Fatal(err)

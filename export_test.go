@@ -8,6 +8,23 @@ func WithClockForTest(now func() time.Time, after func(time.Duration) <-chan tim
 	return func(c *config) { c.clock = funcClock{now, after} }
 }
 
+// WithLimitsForTest lowers the multipart thresholds of one Destination, so
+// that small data reaches the large-object paths: parts of minPart bytes
+// are accepted, objects over maxCopy are renamed with a multipart copy of
+// copyPart-byte parts; 0 keeps a limit as it is.
+func WithLimitsForTest(minPart, maxCopy, copyPart int64) Option {
+	return func(c *config) {
+		for _, l := range []struct {
+			to *int64
+			v  int64
+		}{{&c.limits.minPart, minPart}, {&c.limits.maxCopy, maxCopy}, {&c.limits.copyPart, copyPart}} {
+			if l.v > 0 {
+				*l.to = l.v
+			}
+		}
+	}
+}
+
 type funcClock struct {
 	now   func() time.Time
 	after func(time.Duration) <-chan time.Time

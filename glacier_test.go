@@ -371,7 +371,7 @@ func TestWaitRestoredHonoursContext(t *testing.T) {
 
 func TestStorageClassFunc(t *testing.T) {
 	srv := withBucket(t)
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	var mu sync.Mutex
 	seen := map[string]int64{}
 	policy := func(name string, size int64) string {
@@ -383,7 +383,7 @@ func TestStorageClassFunc(t *testing.T) {
 		}
 		return "" // index and list files stay in the server's default class
 	}
-	d := newDest(t, srv, s3dest.WithStorageClass("STANDARD_IA"), s3dest.WithStorageClassFunc(policy), s3dest.WithPartSize(64<<10))
+	d := newDest(t, srv, limits, s3dest.WithStorageClass("STANDARD_IA"), s3dest.WithStorageClassFunc(policy), s3dest.WithPartSize(64<<10))
 	put(t, d, "b1.dblock.zip", "volume")
 	put(t, d, "b1.dindex.zip", "index")
 	// A stream of unknown length, large enough for multipart.

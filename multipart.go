@@ -1,6 +1,7 @@
 package s3dest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/crc32"
@@ -29,16 +30,21 @@ const (
 	partsPerSize = 900
 )
 
-// limits are sizes that tests lower (multipart_internal_test.go) to reach
-// the large-object paths with little data. Nothing else changes them.
-var limits = struct {
+// sizeLimits are S3's sizes that tests lower (WithLimitsForTest in
+// export_test.go) to reach the large-object paths with little data.
+type sizeLimits struct {
 	minPart  int64 // the smallest part S3 takes, but for the last
 	maxCopy  int64 // the largest object CopyObject takes
 	copyPart int64 // the smallest part of a multipart copy
-}{5 << 20, maxSinglePut, 512 << 20}
+}
 
-// validateTransfer checks the transfer options; New calls it.
+// validateTransfer applies S3's size limits where no test lowered them and
+// checks the transfer options; New calls it.
 func validateTransfer(c *config) error {
+	limits := &c.limits
+	limits.minPart = cmp.Or(limits.minPart, 5<<20)
+	limits.maxCopy = cmp.Or(limits.maxCopy, maxSinglePut)
+	limits.copyPart = cmp.Or(limits.copyPart, 512<<20)
 	if c.partSize != 0 && (c.partSize < limits.minPart || c.partSize > maxPartSize) {
 		return fmt.Errorf("part size %d is outside S3's limits: give %d (5 MiB) to %d (5 GiB)", c.partSize, limits.minPart, int64(maxPartSize))
 	}

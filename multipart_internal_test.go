@@ -7,24 +7,6 @@ import (
 	"testing"
 )
 
-// SetLimitsForTest lowers the multipart thresholds for one test, so that
-// small data reaches the large-object paths: parts of minPart bytes are
-// accepted, objects over maxCopy are renamed with a multipart copy of
-// copyPart-byte parts; 0 keeps a limit as it is. Tests that call it must
-// not run in parallel.
-func SetLimitsForTest(t testing.TB, minPart, maxCopy, copyPart int64) {
-	saved := limits
-	for _, l := range []struct {
-		to *int64
-		v  int64
-	}{{&limits.minPart, minPart}, {&limits.maxCopy, maxCopy}, {&limits.copyPart, copyPart}} {
-		if l.v > 0 {
-			*l.to = l.v
-		}
-	}
-	t.Cleanup(func() { limits = saved })
-}
-
 func TestCRC32CCombine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	data := make([]byte, 1<<20)

@@ -75,9 +75,9 @@ func (s *sameAs) Write(p []byte) (int, error) {
 func (s *sameAs) ok() bool { return !s.diff && s.n == len(s.want) }
 
 func TestPutStreamRoundTrip(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(4))
+	d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(4))
 	data := randomBytes(64<<20, 1)
 	srv.ResetRequests()
 	if err := d.Put(t.Context(), "big", unknownLength{bytes.NewReader(data)}); err != nil {
@@ -126,9 +126,9 @@ func TestPutStreamRoundTrip(t *testing.T) {
 }
 
 func TestPutSizes(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithPartSize(1<<20))
+	d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
 	const mib = 1 << 20
 	for _, tc := range []struct {
 		name  string
@@ -194,7 +194,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestPutFailureLeavesNothing(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	errRead := errors.New("disk on fire")
 	for _, tc := range []struct {
 		name string
@@ -223,7 +223,7 @@ func TestPutFailureLeavesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := withBucket(t)
 			srv.SetHook(tc.hook)
-			d := newDest(t, srv, s3dest.WithPartSize(1<<20))
+			d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
 			err := d.Put(t.Context(), "vol", tc.r)
 			var e *s3dest.Error
 			if err == nil || !errors.As(err, &e) || tc.want != nil && !errors.Is(err, tc.want) {
@@ -252,13 +252,13 @@ type endless struct{}
 func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
 	hc := &http.Client{Transport: &http.Transport{}}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var cancelled time.Time
-	d := newDest(t, srv, s3dest.WithHTTPClient(hc), s3dest.WithPartSize(256<<10), s3dest.WithConcurrency(3),
+	d := newDest(t, srv, limits, s3dest.WithHTTPClient(hc), s3dest.WithPartSize(256<<10), s3dest.WithConcurrency(3),
 		s3dest.WithProgress(func(p s3dest.Progress) {
 			if p.Done >= 2<<20 && cancelled.IsZero() {
 				cancelled = time.Now()

@@ -232,7 +232,7 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 		return &Error{Op: "rename", Bucket: d.bucket, Key: src, kind: ErrObjectArchived,
 			Err: fmt.Errorf("storage class %s", fi.StorageClass), Hint: hints[ErrObjectArchived]}
 	}
-	if fi.Size > limits.maxCopy {
+	if fi.Size > d.cfg.limits.maxCopy {
 		return d.renameLarge(ctx, from, src, dst, fi) // copy.go
 	}
 	in := &s3.CopyObjectInput{

@@ -57,6 +57,7 @@ type config struct {
 	partSize    int64          // 0: default
 	concurrency int            // 0: default
 	progress    func(Progress) // nil: no reports
+	limits      sizeLimits     // S3's, unless a test lowers them
 
 	// Archive tiers (glacier.go, restore.go).
 	classFunc func(name string, size int64) string // nil: storageClass for all

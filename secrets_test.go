@@ -148,7 +148,7 @@ func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 // idle timeout must not cut that short.
 func TestReadWriteTimeoutSparesSlowComplete(t *testing.T) {
 	srv := withBucket(t)
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	const idle = 50 * time.Millisecond
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
@@ -156,7 +156,7 @@ func TestReadWriteTimeoutSparesSlowComplete(t *testing.T) {
 		}
 		return false
 	})
-	d := newDest(t, srv, s3dest.WithPartSize(64<<10), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
+	d := newDest(t, srv, limits, s3dest.WithPartSize(64<<10), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	if err := d.Put(t.Context(), "big", noise(5, 300<<10)); err != nil {
 		t.Fatalf("Put with a slow CompleteMultipartUpload: %v", err)
 	}

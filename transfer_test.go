@@ -40,7 +40,7 @@ func mangleGets(serve http.HandlerFunc, path string, mangle func(h http.Header, 
 }
 
 func TestGetDetectsCorruptAndTruncatedBodies(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	data := randomBytes(3<<20, 7)
 	for _, tc := range []struct {
 		name    string
@@ -66,7 +66,7 @@ func TestGetDetectsCorruptAndTruncatedBodies(t *testing.T) {
 				if multipart {
 					partSize = 1 << 20
 				}
-				d := newDest(t, srv, s3dest.WithPartSize(partSize))
+				d := newDest(t, srv, limits, s3dest.WithPartSize(partSize))
 				if err := d.Put(t.Context(), "vol", bytes.NewReader(data)); err != nil {
 					t.Fatal(err)
 				}
@@ -139,10 +139,10 @@ func TestGetRange(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
 	var reports []s3dest.Progress
-	d := newDest(t, srv, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(3),
+	d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20), s3dest.WithConcurrency(3),
 		s3dest.WithProgress(func(p s3dest.Progress) { reports = append(reports, p) }))
 	const size = 5<<20 + 7
 	check := func(what string, total int64) {
@@ -222,7 +222,7 @@ var (
 )
 
 func TestChecksumFallbacks(t *testing.T) {
-	s3dest.SetLimitsForTest(t, 64<<10, 0, 0)
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	for _, tc := range []struct {
 		name             string
 		refuse           func(method string, q url.Values, h http.Header) (int, string)
@@ -248,7 +248,7 @@ func TestChecksumFallbacks(t *testing.T) {
 				}
 				return false
 			})
-			d := newDest(t, srv, s3dest.WithPartSize(1<<20))
+			d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
 			data := randomBytes(tc.size, 10)
 			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
 				t.Fatal(err)
