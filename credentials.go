@@ -61,9 +61,9 @@ func WithProfile(name string) Option {
 	}
 }
 
-// WithAnonymous(true) sends requests unsigned, without credentials: for
-// public buckets. The URL's anonymous option. true replaces the credential
-// options given before it; false only undoes an earlier true.
+// WithAnonymous sends requests unsigned, without credentials, when on: for
+// public buckets. The URL's anonymous option. On replaces the credential
+// options given before it; off only undoes an earlier on.
 // Default: false.
 func WithAnonymous(on bool) Option {
 	return func(c *config) {
