@@ -210,7 +210,7 @@ func (p *packer) flush(ctx context.Context) error {
 		p.stored[b.Hash] = volume
 	}
 	p.st.Volumes++
-	class := p.r.vol.StorageClass()
+	class := p.r.class(volume, int64(len(data)))
 	if class == "" {
 		class = "the server's default class"
 	}

@@ -11,16 +11,14 @@ import (
 	"github.com/s3dest/s3dest"
 )
 
-// remote is the backup destination with its storage-class policy.
-//
-// The policy is one function given to s3dest.WithStorageClassFunc. The
-// library does not apply that option yet (Put sends WithStorageClass's class
-// whatever the function says), so as a workaround volumes and metadata go
-// through two Destinations, each also given its class with WithStorageClass.
-// Once the library honours the function, it decides alone and both agree.
+// remote is the backup destination with its storage-class policy: one
+// function given to s3dest.WithStorageClassFunc decides the class of each
+// upload from its name. meta and vol are the same Destination, named for
+// what the code does with it.
 type remote struct {
-	meta *s3dest.Destination // dindex and dlist: readable; also lists and reads
-	vol  *s3dest.Destination // dblock volumes
+	meta  *s3dest.Destination // dindex and dlist: readable; also lists and reads
+	vol   *s3dest.Destination // dblock volumes
+	class func(name string, size int64) string
 }
 
 // openRemote opens the destination URL for a backup whose volumes go to
@@ -31,18 +29,11 @@ func openRemote(ctx context.Context, rawURL, volumeClass string, opts ...s3dest.
 		return nil, err
 	}
 	policy := classPolicy(u, volumeClass)
-	open := func(sample string) (*s3dest.Destination, error) {
-		o := append(slices.Clone(opts), s3dest.WithStorageClass(policy(sample, -1)), s3dest.WithStorageClassFunc(policy))
-		return s3dest.Open(ctx, rawURL, o...)
-	}
-	r := &remote{}
-	if r.meta, err = open("s3dest-x.dindex.json"); err != nil {
+	d, err := s3dest.Open(ctx, rawURL, append(slices.Clone(opts), s3dest.WithStorageClassFunc(policy))...)
+	if err != nil {
 		return nil, err
 	}
-	if r.vol, err = open("s3dest-x.dblock.zip"); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return &remote{meta: d, vol: d, class: policy}, nil
 }
 
 // classPolicy returns the storage class of each upload: volumes go to
