@@ -149,7 +149,7 @@ func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 func TestReadWriteTimeoutSparesSlowComplete(t *testing.T) {
 	srv := withBucket(t)
 	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
-	const idle = 50 * time.Millisecond
+	const idle = 250 * time.Millisecond // generous: each part must fit in it under -race on a loaded machine
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
 			time.Sleep(4 * idle) // a slow server, not a test waiting
@@ -183,12 +183,12 @@ func (p *pausingReader) Read(b []byte) (int, error) {
 // pauses longer than it (a tar or pg_dump pipe) must not fail the Put.
 func TestReadWriteTimeoutIgnoresSlowSource(t *testing.T) {
 	srv := withBucket(t)
-	const idle = 20 * time.Millisecond
+	const idle = 250 * time.Millisecond // generous: the PUT itself must fit in it under -race on a loaded machine
 	d := newDest(t, srv, s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	src := &pausingReader{r: strings.NewReader("data from a pipe"), release: make(chan struct{}), paused: make(chan struct{})}
 	go func() {
 		<-src.paused
-		<-time.After(10 * idle) // the producer is slow; the server is fine
+		<-time.After(4 * idle) // the producer is slow; the server is fine
 		close(src.release)
 	}()
 	if err := d.Put(t.Context(), "vol", src); err != nil {
