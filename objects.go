@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -241,6 +240,12 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 		CopySource:        aws.String(copySource(d.bucket, src)),
 		MetadataDirective: types.MetadataDirectiveCopy,
 	}
+	if fi.ETag != "" {
+		// The object Stat saw, or none: a source that is not it (replaced
+		// meanwhile, or read by the server as another name) fails the copy
+		// instead of being copied, and the source is then not deleted.
+		in.CopySourceIfMatch = aws.String(`"` + fi.ETag + `"`)
+	}
 	if fi.StorageClass != "STANDARD" {
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
@@ -257,13 +262,23 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	return d.Delete(ctx, from)
 }
 
-// copySource is the x-amz-copy-source value: bucket/key, URL-encoded.
+// copySource is the x-amz-copy-source value: bucket/key with every byte of
+// the key percent-encoded but the unreserved characters and '/'. S3 decodes
+// the header as a query string, '+' as a space: a key sent with its '+' as is
+// would name another object.
 func copySource(bucket, key string) string {
-	segs := strings.Split(key, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+	const hexDigits = "0123456789ABCDEF"
+	b := make([]byte, 0, len(bucket)+1+3*len(key))
+	b = append(append(b, bucket...), '/')
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/':
+			b = append(b, c)
+		default:
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
 	}
-	return bucket + "/" + strings.Join(segs, "/")
+	return string(b)
 }
 
 // TestWrite checks that the destination can be written, read back and

@@ -209,6 +209,8 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	q := r.URL.Query()
 	switch {
+	case r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") != "":
+		s.serveCopy(w, r, bucket, key)
 	case r.Method == http.MethodPut && key != "" && !q.Has("partNumber"):
 		rec := httptest.NewRecorder()
 		s.fake.ServeHTTP(rec, r)
