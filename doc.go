@@ -23,6 +23,12 @@
 // is the path, URL-decoded ("+" is a space, as in Duplicati), with a "/"
 // added at the end. The object key is the prefix followed by the name.
 //
+// Keys and secrets in the user part are percent-decoded; '+' stays '+'. A
+// secret may hold a raw '/' (AWS secrets often do), ':' or '@' where the URL
+// still reads one way only; where it could also be read as a bucket, a port
+// or a folder, ParseURL refuses it, without showing it, and asks for
+// percent-encoding (%2F, %40, %3A) or aws-secret-access-key=.
+//
 // Option names ignore case and values are URL-decoded. A boolean option
 // given without a value is true; 1, on, true, yes and 0, off, false, no are
 // accepted. An option s3dest does not know is an error that names it and

@@ -80,13 +80,14 @@ func ParseURL(rawURL string) (*URL, error) {
 		return fail("the URL contains '#': percent-encode it as %%23 (in a secret too)")
 	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
-	authority, path, _ := strings.Cut(rest, "/")
+	userinfo, authority, path, hasUser, ok := splitUserinfo(rest)
+	if !ok {
+		return fail("%s", ambiguousUserinfo)
+	}
 
 	st := &parseState{u: u}
 	var userID, userSecret *string
-	if at := strings.LastIndex(authority, "@"); at >= 0 {
-		userinfo := authority[:at]
-		authority = authority[at+1:]
+	if hasUser {
 		id, pass, hasPass := strings.Cut(userinfo, ":")
 		idDec, err := url.PathUnescape(id)
 		idDec = strings.TrimSpace(idDec)
@@ -108,13 +109,17 @@ func ParseURL(rawURL string) (*URL, error) {
 		if port := authority[i+1:]; strings.Trim(port, "0123456789") != "" {
 			// Most likely a secret with an unescaped '/' or '?' cut the
 			// authority short: say so without showing any of it.
-			return fail("the host part has a ':' not followed by a port: percent-encode '/' (%%2F), '?' (%%3F) " +
-				"and '@' (%%40) in a key or secret given before '@'")
+			return fail("the host part has a ':' not followed by a port: %s", ambiguousUserinfo)
 		}
 		authority = authority[:i]
 	}
 	u.Bucket = authority
 	if err := validateBucket(u.Bucket); err != nil {
+		if hasUser {
+			// The user part may have been cut where the secret was not
+			// meant to end: show none of it.
+			return fail("the bucket after '@' is not a valid bucket name; %s", ambiguousUserinfo)
+		}
 		return fail("%v", err)
 	}
 	prefix, err := url.QueryUnescape(path) // Duplicati decodes "+" as a space
@@ -183,6 +188,39 @@ func ParseURL(rawURL string) (*URL, error) {
 		u.StorageClass = "REDUCED_REDUNDANCY"
 	}
 	return u, nil
+}
+
+// ambiguousUserinfo explains how to write credentials in the user part so
+// that they cannot be read as the bucket or the prefix.
+const ambiguousUserinfo = "percent-encode '/' (%2F), '@' (%40), ':' (%3A) and '?' (%3F) in a key or secret given " +
+	"before '@', and '@' in the folder (%40), or give the keys as aws-access-key-id= and aws-secret-access-key="
+
+// splitUserinfo splits "[userinfo@]authority[/path]" (the URL after "://",
+// without its query). AWS secrets often hold '/', which a URL parser takes
+// for the end of the authority: "AKID:wJal/rXU@bucket/p" would be bucket
+// AKID with the secret in the prefix. So when the part before the first '/'
+// holds a ':' but no '@', and one '@' follows, the user part runs to that
+// '@'. What cannot be told apart is refused (ok false), never guessed: a ':'
+// before the first '/' and an '@' after it, in any other arrangement (a
+// port, or a secret of digits? a folder with '@', or a secret with '/'?).
+func splitUserinfo(rest string) (userinfo, authority, path string, hasUser, ok bool) {
+	authority, path, _ = strings.Cut(rest, "/")
+	colon := strings.Index(authority, ":")
+	if colon >= 0 && strings.Contains(path, "@") {
+		port := authority[colon+1:]
+		if strings.Contains(authority, "@") || port != "" && strings.Trim(port, "0123456789") == "" ||
+			strings.Count(path, "@") > 1 {
+			return "", "", "", false, false
+		}
+		at := strings.Index(path, "@")
+		userinfo = authority + "/" + path[:at]
+		authority, path, _ = strings.Cut(path[at+1:], "/")
+		return userinfo, authority, path, true, true
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		return authority[:at], authority[at+1:], path, true, true
+	}
+	return "", authority, path, false, true
 }
 
 // String returns the canonical form of the URL: s3://bucket/prefix with the

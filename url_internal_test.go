@@ -1,6 +1,10 @@
 package s3dest
 
-import "testing"
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
 
 // TestParseURLSecret checks the one thing the black-box tests cannot see: the
 // secret access key ParseURL keeps, with its precedence
@@ -89,6 +93,58 @@ func TestURLOptionsRetries(t *testing.T) {
 		}
 		if c.retryAttempts != tc.want {
 			t.Errorf("ParseURL(%q).Options(): retryAttempts = %d, want %d", tc.in, c.retryAttempts, tc.want)
+		}
+	}
+}
+
+// TestParseURLSecretWithReservedCharacters: AWS secrets often hold '/' and
+// '+', others ':' or '@'. Written raw in the URL's user part, each must
+// parse as the secret, with the bucket and prefix after it, or be refused
+// with an error that shows no part of it. Never may the secret become the
+// bucket or the prefix (and so reach String, errors and request paths).
+func TestParseURLSecretWithReservedCharacters(t *testing.T) {
+	secrets := []string{
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETzz",
+		"/wJalrXUtnFEMIK7MDENGbPxRfiCYzzSECRETzz",
+		"wJalrXUtnFEMIK7MDENGbPxRfiCYzzSECRETzz/",
+		"1234/wJalrXUtnFEMIK7MDENGbPxRfiCYzzSECRET",
+		"wJalr+XUtnFEMI+K7MDENG+bPxRfiCYzzSECRETzz",
+		"wJalr:XUtnFEMI:K7MDENGbPxRfiCYzzSECRETzz",
+		"wJalr@XUtnFEMI@K7MDENGbPxRfiCYzzSECRETzz",
+		"wJalr/XUtnFEMI@K7MDENG+bPxRfi:CYzzSECRETzz",
+		"wJalr@XUtnFEMI/K7MDENG+bPxRfi:CYzzSECRETzz",
+	}
+	for _, secret := range secrets {
+		for _, rest := range []string{"@backups/laptop", "@backups", "@backups/laptop@home/x", "@backups:9000/laptop"} {
+			in := "s3://AKIAIOSFODNN7EXAMPLE:" + secret + rest
+			u, err := ParseURL(in)
+			if err != nil {
+				if !strings.Contains(err.Error(), "%2F") || !strings.Contains(err.Error(), "aws-secret-access-key") {
+					t.Errorf("ParseURL(%q): %v; want a hint to percent-encode or use aws-secret-access-key", in, err)
+				}
+				for i := 0; i+6 <= len(secret); i++ {
+					if strings.Contains(err.Error(), secret[i:i+6]) {
+						t.Errorf("ParseURL(%q) error shows part of the secret (%q): %v", in, secret[i:i+6], err)
+						break
+					}
+				}
+				continue
+			}
+			if u.secretKey == nil || *u.secretKey != secret || u.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" || u.Bucket != "backups" {
+				t.Errorf("ParseURL(%q): id %q, bucket %q, prefix %q, secret kept %v; want the secret, bucket backups",
+					in, u.AccessKeyID, u.Bucket, u.Prefix, u.secretKey != nil && *u.secretKey == secret)
+			}
+			for i := 0; i+6 <= len(secret); i++ {
+				if strings.Contains(u.String(), secret[i:i+6]) {
+					t.Errorf("ParseURL(%q).String() = %q shows part of the secret", in, u.String())
+					break
+				}
+			}
+		}
+		// Percent-encoded, every secret parses.
+		in := "s3://AKIAIOSFODNN7EXAMPLE:" + url.PathEscape(secret) + "@backups/laptop"
+		if u, err := ParseURL(in); err != nil || u.secretKey == nil || *u.secretKey != secret || u.Prefix != "laptop/" {
+			t.Errorf("ParseURL(%q): %v; want the secret", in, err)
 		}
 	}
 }
