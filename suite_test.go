@@ -522,8 +522,11 @@ func TestLargeObjects(t *testing.T) {
 		if err := d.GetRange(t.Context(), "big", 5<<20-10, 20, &got); err != nil || !bytes.Equal(got.Bytes(), data[5<<20-10:5<<20+10]) {
 			t.Errorf("GetRange across a part boundary: %v, %q", err, got.Bytes())
 		}
-		if err := d.GetRange(t.Context(), "big", int64(len(data))+1, 10, io.Discard); !errors.Is(err, s3dest.ErrInvalid) {
-			t.Errorf("GetRange past the end: %v, want ErrInvalid", err)
+		for _, off := range []int64{int64(len(data)) + 1, int64(len(data)) - 10} {
+			var part bytes.Buffer
+			if err := d.GetRange(t.Context(), "big", off, 20, &part); !errors.Is(err, s3dest.ErrInvalid) || part.Len() != 0 {
+				t.Errorf("GetRange(%d, 20) of %d bytes: %v after %d bytes, want ErrInvalid and none", off, len(data), err, part.Len())
+			}
 		}
 
 		// An upload a crashed process left behind, and one of another prefix.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,38 +104,56 @@ func (d *Destination) Get(ctx context.Context, name string, w io.Writer) error {
 	return d.get(ctx, "get", key, name, nil, w)
 }
 
-// GetRange writes length bytes of the object from offset on to w; a length
-// of -1 reads to the end. The length is checked, but not the content: a
-// whole-object checksum cannot check part of an object. A range that starts
-// beyond the end is ErrInvalid.
+// GetRange writes length bytes of the object from offset on to w, or fails:
+// it never returns nil having written fewer bytes than asked. A length of -1
+// reads to the end. A range that starts at or runs past the end of the
+// object is ErrInvalid, and nothing is written (Stat gives the size); a
+// length of 0 writes nothing and sends no request. The length and the
+// position of what arrives are checked, but not the content: a whole-object
+// checksum cannot check part of an object, except for offset 0 and length
+// -1, which read and verify the whole object as Get does.
 func (d *Destination) GetRange(ctx context.Context, name string, offset, length int64, w io.Writer) error {
 	key, err := validateName("get-range", d.bucket, d.prefix, name)
 	if err != nil {
 		return err
 	}
-	if offset < 0 || length < -1 {
+	switch {
+	case offset < 0 || length < -1:
 		return invalid("get-range", d.bucket, key, "offset %d and length %d: want offset >= 0 and length >= -1", offset, length)
-	}
-	if length == 0 {
+	case length > math.MaxInt64-offset:
+		return invalid("get-range", d.bucket, key, "offset %d and length %d: the range ends beyond any object", offset, length)
+	case length == 0:
 		return nil
+	case offset == 0 && length == -1:
+		return d.get(ctx, "get-range", key, name, nil, w)
 	}
-	rng := fmt.Sprintf("bytes=%d-", offset)
-	if length > 0 {
-		rng += strconv.FormatInt(offset+length-1, 10)
-	}
-	return d.get(ctx, "get-range", key, name, &rng, w)
+	return d.get(ctx, "get-range", key, name, &byteRange{offset: offset, length: length}, w)
 }
 
-func (d *Destination) get(ctx context.Context, op, key, name string, rng *string, w io.Writer) error {
+// byteRange is the part of an object GetRange asks for; length -1 means to
+// the end.
+type byteRange struct{ offset, length int64 }
+
+func (r *byteRange) header() *string {
+	h := "bytes=" + strconv.FormatInt(r.offset, 10) + "-"
+	if r.length > 0 {
+		h += strconv.FormatInt(r.offset+r.length-1, 10)
+	}
+	return &h
+}
+
+func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRange, w io.Writer) error {
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
 	// The body is read inside do, whose context ends when it returns. A
 	// failure while streaming is not an API error, so do never retries it
 	// after bytes reached w.
 	return d.do(ctx, op, key, 0, func(ctx context.Context, c *s3.Client) error {
-		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: rng}
+		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
 		if rng == nil {
 			in.ChecksumMode = types.ChecksumModeEnabled
+		} else {
+			in.Range = rng.header()
 		}
 		out, err := c.GetObject(ctx, in, noSDKValidation)
 		if code, _ := errorCode(err); in.ChecksumMode != "" && (code == "InvalidArgument" || code == "NotImplemented") {
@@ -149,8 +168,8 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *string
 		var v *verifier
 		if rng == nil {
 			v = bodyVerifier(out)
-		} else if err := checkRange(out, *rng); err != nil {
-			return d.corrupt(op, key, err)
+		} else if err := d.checkRange(op, key, out, rng); err != nil {
+			return err
 		}
 		want := aws.ToInt64(out.ContentLength)
 		if out.ContentLength == nil {
@@ -182,15 +201,57 @@ func (d *Destination) corrupt(op, key string, err error) error {
 		Hint: "the data written must be discarded; retrying may help"}
 }
 
-// checkRange refuses an answer that is not the range asked for (a server
-// that ignores Range sends the whole object with 200).
-func checkRange(out *s3.GetObjectOutput, rng string) error {
-	start, _, _ := strings.Cut(strings.TrimPrefix(rng, "bytes="), "-")
-	cr := aws.ToString(out.ContentRange) // "bytes 10-19/100"
-	if got, _, _ := strings.Cut(strings.TrimPrefix(cr, "bytes "), "-"); got != start {
-		return fmt.Errorf("asked for %s, got Content-Range %q", rng, cr)
+// checkRange checks, before any byte is written, that an answer is the
+// range asked for: a server that ignores Range sends the whole object with
+// 200, a cut or lying answer a shorter range. S3 answers a range that runs
+// past the end of the object with the bytes up to the end: that is
+// ErrInvalid here, since GetRange writes all the bytes asked for or none.
+func (d *Destination) checkRange(op, key string, out *s3.GetObjectOutput, r *byteRange) error {
+	cr := aws.ToString(out.ContentRange) // "bytes 10-19/100", or "bytes 10-19/*"
+	first, last, total, ok := parseContentRange(cr)
+	switch {
+	case !ok || first != r.offset:
+		return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+	case out.ContentLength != nil && *out.ContentLength != last-first+1:
+		return d.corrupt(op, key, fmt.Errorf("Content-Range %q with Content-Length %d", cr, *out.ContentLength))
+	case r.length < 0:
+		if total >= 0 && last != total-1 {
+			return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+		}
+		return nil
 	}
-	return nil
+	switch want := r.offset + r.length - 1; {
+	case last == want:
+		return nil
+	case last < want && last == total-1:
+		return invalid(op, d.bucket, key, "the object has %d bytes: %d bytes from offset %d run past its end "+
+			"(ask for at most %d, or -1 for the rest)", total, r.length, r.offset, total-r.offset)
+	}
+	return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+}
+
+// parseContentRange reads "bytes FIRST-LAST/TOTAL"; total is -1 for "*".
+func parseContentRange(cr string) (first, last, total int64, ok bool) {
+	spec, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, 0, 0, false
+	}
+	span, size, ok := strings.Cut(spec, "/")
+	a, b, ok2 := strings.Cut(span, "-")
+	if !ok || !ok2 {
+		return 0, 0, 0, false
+	}
+	var err1, err2, err3 error
+	first, err1 = strconv.ParseInt(a, 10, 64)
+	last, err2 = strconv.ParseInt(b, 10, 64)
+	total = -1
+	if size != "*" {
+		total, err3 = strconv.ParseInt(size, 10, 64)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || total >= 0 && last >= total {
+		return 0, 0, 0, false
+	}
+	return first, last, total, true
 }
 
 // copyBufSize is the chunk Get reads, hashes and writes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -106,7 +107,6 @@ func TestGetRange(t *testing.T) {
 		{0, 10, 10},
 		{100, 1000, 1100},
 		{1<<20 - 5, -1, 1 << 20},
-		{1<<20 - 5, 100, 1 << 20}, // S3 clips a range that runs past the end
 		{0, -1, 1 << 20},
 		{7, 0, 7},
 	} {
@@ -135,6 +135,56 @@ func TestGetRange(t *testing.T) {
 	})
 	if err := d.GetRange(t.Context(), "vol", 100, 10, io.Discard); err == nil {
 		t.Error("GetRange accepted a whole object sent for a range")
+	}
+}
+
+// GetRange writes every byte asked for or fails: a range past the end, an
+// overflowing one, or a shortened answer never returns nil with fewer bytes.
+func TestGetRangeNeverShort(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(100, 9)
+	put(t, d, "vol", string(data))
+	put(t, d, "empty", "")
+	for _, tc := range []struct {
+		name           string
+		offset, length int64
+	}{
+		{"vol", 90, 20},
+		{"vol", 99, 2},
+		{"vol", 100, 1},
+		{"vol", 100, -1},
+		{"empty", 0, 1},
+		{"empty", 1, -1},
+	} {
+		var got bytes.Buffer
+		err := d.GetRange(t.Context(), tc.name, tc.offset, tc.length, &got)
+		if !errors.Is(err, s3dest.ErrInvalid) || got.Len() != 0 {
+			t.Errorf("GetRange(%s, %d, %d) = %v after %d bytes; want ErrInvalid and nothing written",
+				tc.name, tc.offset, tc.length, err, got.Len())
+		}
+	}
+	var got bytes.Buffer
+	if err := d.GetRange(t.Context(), "empty", 0, -1, &got); err != nil || got.Len() != 0 {
+		t.Errorf("GetRange(empty, 0, -1) = %v, %d bytes; want nil and none", err, got.Len())
+	}
+	srv.ResetRequests()
+	if err := d.GetRange(t.Context(), "vol", math.MaxInt64-5, 10, io.Discard); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("GetRange with an overflowing range = %v, want ErrInvalid", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("an overflowing range sent %d requests, want none", n)
+	}
+	// A shortened answer that is consistent in itself: Content-Range,
+	// Content-Length and body all say 5 bytes where 10 were asked for.
+	srv.SetHook(mangleGets(srv.ServeFake, "/"+bucket+"/vol", func(h http.Header, b []byte) []byte {
+		h.Set("Content-Range", "bytes 10-14/100")
+		h.Set("Content-Length", "5")
+		return b[:5]
+	}))
+	got.Reset()
+	if err := d.GetRange(t.Context(), "vol", 10, 10, &got); err == nil || got.Len() != 0 {
+		t.Errorf("GetRange(10, 10) answered with 5 bytes: %v after %d bytes written; want an error and none", err, got.Len())
 	}
 }
 
