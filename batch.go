@@ -148,8 +148,11 @@ func (d *Destination) CleanupUploads(ctx context.Context, olderThan time.Duratio
 			aborted++
 			d.log.Info("s3dest: aborted a stale multipart upload", "key", aws.ToString(up.Key), "initiated", aws.ToTime(up.Initiated))
 		}
-		if !aws.ToBool(out.IsTruncated) || out.NextKeyMarker == nil && out.NextUploadIdMarker == nil {
+		if !aws.ToBool(out.IsTruncated) {
 			return aborted, nil
+		}
+		if aws.ToString(out.NextKeyMarker) == "" && aws.ToString(out.NextUploadIdMarker) == "" {
+			return aborted, d.wrap("cleanup-uploads", "", errTruncatedListing)
 		}
 		keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}

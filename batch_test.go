@@ -130,3 +130,20 @@ func TestCleanupUploads(t *testing.T) {
 		t.Errorf("CleanupUploads on a bucket without uploads = %d, %v", n, err)
 	}
 }
+
+// A truncated page of uploads without markers must not end the sweep as if
+// it were complete.
+func TestCleanupUploadsTruncatedWithoutMarkersFails(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !r.URL.Query().Has("uploads") {
+			return false
+		}
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>`+bucket+
+			`</Bucket><IsTruncated>true</IsTruncated></ListMultipartUploadsResult>`)
+		return true
+	})
+	if _, err := newDest(t, srv).CleanupUploads(t.Context(), 0); err == nil {
+		t.Error("CleanupUploads took a truncated page without markers for the end of the uploads")
+	}
+}

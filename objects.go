@@ -119,9 +119,9 @@ func (d *Destination) listOnce(ctx context.Context, c *s3.Client, token, delim *
 		if !aws.ToBool(out.IsTruncated) {
 			return out.Contents, nil, nil
 		}
-		next := out.NextMarker
-		if next == nil && len(out.Contents) > 0 {
-			next = out.Contents[len(out.Contents)-1].Key
+		next := nextMarker(out)
+		if next == nil {
+			return nil, nil, errTruncatedListing
 		}
 		return out.Contents, next, nil
 	}
@@ -133,7 +133,35 @@ func (d *Destination) listOnce(ctx context.Context, c *s3.Client, token, delim *
 	if !aws.ToBool(out.IsTruncated) {
 		return out.Contents, nil, nil
 	}
+	if aws.ToString(out.NextContinuationToken) == "" {
+		return nil, nil, errTruncatedListing
+	}
 	return out.Contents, out.NextContinuationToken, nil
+}
+
+// errTruncatedListing: a listing page says more follow but not where from.
+// Ending the listing there would pass a partial inventory off as complete.
+var errTruncatedListing = errors.New("the server answered a truncated listing page without the token or marker of the next page: the listing would be incomplete")
+
+// nextMarker returns where a truncated ListObjects (v1) page continues: its
+// NextMarker, else, as S3 specifies, the last key or common prefix of the
+// page, whichever sorts last. nil (with no entries to continue from) makes
+// List fail.
+func nextMarker(out *s3.ListObjectsOutput) *string {
+	if m := aws.ToString(out.NextMarker); m != "" {
+		return &m
+	}
+	var last string
+	if n := len(out.Contents); n > 0 {
+		last = aws.ToString(out.Contents[n-1].Key)
+	}
+	if n := len(out.CommonPrefixes); n > 0 {
+		last = max(last, aws.ToString(out.CommonPrefixes[n-1].Prefix))
+	}
+	if last == "" {
+		return nil
+	}
+	return &last
 }
 
 func (d *Destination) fileInfo(o types.Object) FileInfo {

@@ -1,0 +1,109 @@
+package s3dest_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// listPages answers listings of the test bucket with the pages pick chooses
+// from the request's query; a page is the XML between ListBucketResult's
+// tags.
+func listPages(pick func(q map[string][]string) string) func(http.ResponseWriter, *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != "/"+bucket {
+			return false
+		}
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>`+bucket+`</Name>`+
+			pick(r.URL.Query())+`</ListBucketResult>`)
+		return true
+	}
+}
+
+// A backup program takes the listing as its inventory: a page that says
+// more follow without saying from where must fail List, not end it.
+func TestListTruncatedWithoutTokenFails(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		query string
+		page  string
+	}{
+		{"v2 without continuation token", "",
+			"<IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents>"},
+		{"v2 with an empty continuation token", "",
+			"<IsTruncated>true</IsTruncated><NextContinuationToken></NextContinuationToken><Contents><Key>a</Key><Size>1</Size></Contents>"},
+		{"v1 with no entry to continue from", "s3-list-api-version=v1",
+			"<IsTruncated>true</IsTruncated>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			srv.SetHook(listPages(func(map[string][]string) string { return tc.page }))
+			var got []string
+			var err error
+			for fi, e := range openFake(t, srv, tc.query).List(t.Context()) {
+				if e != nil {
+					err = e
+					break
+				}
+				got = append(got, fi.Name)
+			}
+			if err == nil {
+				t.Fatalf("List yielded %v and ended without an error: a truncated listing passed for complete", got)
+			}
+			var e *s3dest.Error
+			if !errors.As(err, &e) || e.Op != "list" {
+				t.Errorf("List error %v is not an *Error of op list", err)
+			}
+		})
+	}
+}
+
+// A v1 page with a delimiter may hold only common prefixes and no
+// NextMarker; S3 says to continue from the last key or common prefix.
+func TestListV1ContinuesAfterCommonPrefixes(t *testing.T) {
+	srv := withBucket(t)
+	var markers []string
+	srv.SetHook(listPages(func(q map[string][]string) string {
+		marker := strings.Join(q["marker"], ",")
+		markers = append(markers, marker)
+		switch marker {
+		case "":
+			return "<IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents>" +
+				"<CommonPrefixes><Prefix>b/</Prefix></CommonPrefixes>"
+		case "b/":
+			return "<IsTruncated>true</IsTruncated><CommonPrefixes><Prefix>c/</Prefix></CommonPrefixes>"
+		case "c/":
+			return "<IsTruncated>false</IsTruncated><Contents><Key>d</Key><Size>1</Size></Contents>"
+		}
+		return "<IsTruncated>false</IsTruncated>"
+	}))
+	var got []string
+	for _, fi := range list(t, openFake(t, srv, "s3-list-api-version=v1")) {
+		got = append(got, fi.Name)
+	}
+	if diff := cmp.Diff([]string{"a", "d"}, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"", "b/", "c/"}, markers); diff != "" {
+		t.Errorf("markers sent (-want +got):\n%s", diff)
+	}
+}
+
+// openFake opens the fake's test bucket from a URL with the extra query
+// options given.
+func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destination {
+	t.Helper()
+	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
+		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&"+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
