@@ -287,7 +287,10 @@
 // 30s) bounds calls that move no object data: HEAD, DELETE, bucket calls,
 // starting a multipart upload, restore and lock requests. List (default 10m)
 // bounds each listing page. ReadWrite (default 30s) is an idle timeout: a Put
-// or Get fails when no byte of the body moved for that long. A zero field
+// or Get fails when a request that moves an object body is under way and no
+// byte of it moved for that long; time spent in the caller's reader or
+// writer does not count, and the error is a timeout (errors.Is
+// context.DeadlineExceeded), not a cancellation. A zero field
 // keeps its default and a negative one removes the limit. Server-side copies
 // (Rename) have no timeout; bound them with ctx.
 //

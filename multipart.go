@@ -100,6 +100,7 @@ type upload struct {
 	addMD5   atomic.Bool
 	idle     *idleTimer
 	progress *reporter
+	src      *source // what Put reads; nil for a copy
 
 	ctx    context.Context // ends at the first failure
 	cancel context.CancelCauseFunc
@@ -115,12 +116,12 @@ type upload struct {
 	err   error
 }
 
-// putStream uploads r: in one PutObject when it ends within the first part
-// (and its length was unknown), else in parts.
-func (d *Destination) putStream(ctx context.Context, key, name string, r io.Reader, size int64, idle *idleTimer) error {
+// putStream uploads what src reads: in one PutObject when it ends within the
+// first part, else in parts. size is the length r announced, -1 if none.
+func (d *Destination) putStream(ctx context.Context, key, name string, src *source, size int64, idle *idleTimer) error {
 	conc := d.concurrency()
 	u := &upload{d: d, key: key, class: d.classFor(name, size), base: d.partSize(), idle: idle, progress: d.reporter(name, size),
-		slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
+		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
 	if size >= 0 {
 		// Fixed parts, large enough for 10,000 to hold the whole object.
 		const mib = 1 << 20
@@ -128,7 +129,27 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 		u.fixed = true
 	}
 	buf := u.buffer(1)
-	n, err := io.ReadFull(r, buf)
+	if size >= 0 && size < int64(len(buf)) {
+		buf = buf[:size]
+	}
+	n, err := src.fill(ctx, buf)
+	if ctx.Err() != nil {
+		return d.wrap("put", key, context.Cause(ctx))
+	}
+	if err == nil && int64(n) == size {
+		// All the bytes r announced: it must end here.
+		var one [1]byte
+		switch m, err2 := src.fill(ctx, one[:]); {
+		case m > 0:
+			err = fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size)
+		case err2 == io.EOF:
+			err = io.EOF
+		case ctx.Err() != nil:
+			return d.wrap("put", key, context.Cause(ctx))
+		default:
+			err = err2
+		}
+	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		defer u.release(buf)
 		if size >= 0 && int64(n) != size {
@@ -145,13 +166,12 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 	}
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	defer u.cancel(nil)
-	total := u.stream(r, buf, size)
+	total := u.stream(buf, size)
 	u.wg.Wait()
 	if err := u.failure(ctx); err != nil {
 		u.abort(ctx)
 		return d.wrap("put", key, err)
 	}
-	idle.pause() // Complete sends no body and may take minutes
 	if err := u.complete(ctx, total); err != nil {
 		return err
 	}
@@ -159,11 +179,12 @@ func (d *Destination) putStream(ctx context.Context, key, name string, r io.Read
 	return nil
 }
 
-// stream reads r part by part, starting with first (part 1, full), and
-// starts an upload of each. It returns the bytes read; a failure is in u.err.
-func (u *upload) stream(r io.Reader, part []byte, size int64) int64 {
+// stream reads the source part by part, starting with first (part 1, full),
+// and starts an upload of each. It returns the bytes read; a failure is in
+// u.err.
+func (u *upload) stream(part []byte, size int64) int64 {
 	var total int64
-	var probe [32 << 10]byte
+	probe := make([]byte, 32<<10)
 	last := false
 	for n := 1; ; n++ {
 		if n > maxParts {
@@ -187,22 +208,28 @@ func (u *upload) stream(r io.Reader, part []byte, size int64) int64 {
 		}
 		// Probe for more data before taking a buffer, so that the end of
 		// the stream costs no buffer.
-		k, err := io.ReadAtLeast(r, probe[:], 1)
-		if err == nil {
-			next := u.buffer(n + 1)
-			copy(next, probe[:k])
-			var m int
-			m, err = io.ReadFull(r, next[k:])
-			part, last = next[:k+m], err != nil
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				err = nil
-			}
-		}
+		k, err := u.src.fill(u.ctx, probe)
 		if u.ctx.Err() != nil {
 			return total
 		}
-		if err == io.EOF {
+		if k == 0 && err == io.EOF {
 			break
+		}
+		if err == nil || err == io.ErrUnexpectedEOF {
+			next := u.buffer(n + 1)
+			copy(next, probe[:k])
+			var m int
+			if err == nil {
+				m, err = u.src.fill(u.ctx, next[k:])
+				if u.ctx.Err() != nil {
+					return total
+				}
+			}
+			part, last = next[:k+m], err != nil
+			k += m
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = nil
+			}
 		}
 		if err != nil {
 			u.fail(fmt.Errorf("reading the data to upload, after %d bytes: %w", total+int64(k), err))
@@ -241,7 +268,7 @@ func (u *upload) buffer(n int) []byte {
 // release gives the upload's buffers to the Destination for later uploads:
 // memory once touched is cheaper to reuse than fresh memory (page faults).
 func (u *upload) release(extra []byte) {
-	if extra != nil {
+	if extra != nil && !u.src.lost.Load() { // else the abandoned Read may still write to it
 		u.d.parts.Put(&extra)
 	}
 	for {
@@ -280,6 +307,8 @@ func (u *upload) sendPart(n int32, part []byte) error {
 	}
 	var out *s3.UploadPartOutput
 	send := func() error {
+		u.idle.begin()
+		defer u.idle.end()
 		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
 			in.Body = &sliceBody{data: part, it: u.idle}
 			var err error

@@ -83,8 +83,10 @@ type Timeouts struct {
 	Short time.Duration
 	// List bounds each listing page. Duplicati's list-timeout.
 	List time.Duration
-	// ReadWrite is an idle timeout on object bodies: a Put or Get that moves
-	// no byte for this long fails. Duplicati's read-write-timeout.
+	// ReadWrite is an idle timeout on object bodies: a Put or Get fails when
+	// a request that moves a body is under way and no byte of it moved for
+	// this long (time spent in the caller's reader or writer does not
+	// count). Duplicati's read-write-timeout.
 	ReadWrite time.Duration
 }
 

@@ -25,12 +25,18 @@ import (
 // multipart object records the CRC32C of the whole object, so that Stat and
 // Get see one whole-object checksum whatever the part size (see
 // docs/INTEGRITY.md for servers without flexible checksums). A known length
-// that r does not deliver is an error. Put cannot interrupt a Read of r that
-// blocks: ctx is checked between reads.
+// that r does not deliver, or exceeds, is an error. Put returns as soon as
+// ctx ends or the read-write timeout expires, whatever r does: a Read of r
+// that blocks is abandoned (it returns later into a buffer Put no longer
+// uses), and a reader that keeps returning no bytes and no error fails
+// after 100 such reads. A nil reader is ErrInvalid.
 func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 	key, err := validateName("put", d.bucket, d.prefix, name)
 	if err != nil {
 		return err
+	}
+	if isNil(r) {
+		return invalid("put", d.bucket, key, "the reader is nil")
 	}
 	size, section := sizeOf(r)
 	if size > maxObjectSize {
@@ -38,10 +44,7 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 	}
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
-	if size < 0 || size > d.partSize() {
-		return d.putStream(ctx, key, name, &idleSource{r, idle}, size, idle)
-	}
-	if section != nil {
+	if section != nil && size <= d.partSize() {
 		// Already in memory or in a file: hash it, then send it from where
 		// it is, without a copy.
 		h := crc32.New(crc32cTable)
@@ -49,13 +52,11 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 			return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
 		}
 		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), idle} }
-		return d.putObject(ctx, key, name, body, size, h.Sum32(), idle)
+		return idle.result(d.putObject(ctx, key, name, body, size, h.Sum32(), idle))
 	}
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return d.wrap("put", key, fmt.Errorf("reading the %d bytes to upload: %w", size, err))
-	}
-	return d.putBytes(ctx, key, name, buf, idle)
+	src := newSource(r)
+	defer src.close()
+	return idle.result(d.putStream(ctx, key, name, src, size, idle))
 }
 
 // putBytes stores data in one PutObject.
@@ -81,6 +82,8 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 	}
 	var out *s3.PutObjectOutput
 	send := func() error {
+		idle.begin()
+		defer idle.end()
 		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
 			in.Body = body()
 			var err error
@@ -179,16 +182,4 @@ func sizeOf(r io.Reader) (int64, *io.SectionReader) {
 		return v.Size(), nil
 	}
 	return -1, nil
-}
-
-// idleSource reads the caller's data, telling the idle timer that data is
-// moving.
-type idleSource struct {
-	r  io.Reader
-	it *idleTimer
-}
-
-func (s *idleSource) Read(p []byte) (n int, err error) {
-	s.it.hold(func() { n, err = s.r.Read(p) })
-	return n, err
 }

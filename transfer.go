@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -143,12 +141,17 @@ func (r *byteRange) header() *string {
 }
 
 func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRange, w io.Writer) error {
+	if isNil(w) {
+		return invalid(op, d.bucket, key, "the writer is nil")
+	}
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
 	// The body is read inside do, whose context ends when it returns. A
 	// failure while streaming is not an API error, so do never retries it
 	// after bytes reached w.
-	return d.do(ctx, op, key, 0, func(ctx context.Context, c *s3.Client) error {
+	return idle.result(d.do(ctx, op, key, 0, func(ctx context.Context, c *s3.Client) error {
+		idle.begin()
+		defer idle.end()
 		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
 		if rng == nil {
 			in.ChecksumMode = types.ChecksumModeEnabled
@@ -193,7 +196,7 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 func (d *Destination) corrupt(op, key string, err error) error {
@@ -286,83 +289,6 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 		if rerr != nil {
 			return n, rerr
 		}
-	}
-}
-
-// idleTimer cancels a transfer's context when no byte moved for a while
-// (Timeouts.ReadWrite). touch is cheap: it stores a time, and the timer
-// re-arms itself from it when it fires early.
-type idleTimer struct {
-	d      time.Duration
-	last   atomic.Int64 // unix nanoseconds of the last progress
-	t      *time.Timer
-	cancel context.CancelCauseFunc
-	paused atomic.Bool
-	held   atomic.Int32 // calls into the caller's reader or writer under way
-}
-
-func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTimer) {
-	it := &idleTimer{d: d.cfg.timeouts.ReadWrite}
-	if it.d <= 0 {
-		return ctx, it
-	}
-	ctx, it.cancel = context.WithCancelCause(ctx)
-	it.touch()
-	it.t = time.AfterFunc(it.d, it.fire)
-	return ctx, it
-}
-
-func (it *idleTimer) fire() {
-	if it.paused.Load() {
-		return
-	}
-	if it.held.Load() > 0 {
-		// Waiting on the caller's reader or writer, not on the server: a
-		// pipe that pauses is no stalled connection.
-		it.t.Reset(it.d)
-		return
-	}
-	idle := time.Since(time.Unix(0, it.last.Load()))
-	if idle < it.d {
-		it.t.Reset(it.d - idle)
-		return
-	}
-	it.cancel(fmt.Errorf("no data moved for %v (read-write-timeout): %w", it.d, context.DeadlineExceeded))
-}
-
-// hold runs fn, a call into the caller's reader or writer, with the timer
-// held: the time it blocks does not count as idle.
-func (it *idleTimer) hold(fn func()) {
-	if it.d <= 0 {
-		fn()
-		return
-	}
-	it.held.Add(1)
-	fn()
-	it.touch()
-	it.held.Add(-1)
-}
-
-func (it *idleTimer) touch() {
-	if it.d > 0 {
-		it.last.Store(time.Now().UnixNano())
-	}
-}
-
-// pause ends idle detection without ending the transfer, for a call that
-// moves no body but may rightly take long: S3 can spend minutes assembling a
-// large multipart upload in CompleteMultipartUpload.
-func (it *idleTimer) pause() {
-	if it.t != nil {
-		it.paused.Store(true)
-		it.t.Stop()
-	}
-}
-
-func (it *idleTimer) stop() {
-	if it.t != nil {
-		it.t.Stop()
-		it.cancel(nil)
 	}
 }
 

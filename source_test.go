@@ -1,0 +1,198 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/s3dest/s3dest"
+)
+
+// lenLies is a reader that is not seekable and whose Len reports n, whatever
+// it holds.
+type lenLies struct {
+	r io.Reader
+	n int
+}
+
+func (l lenLies) Read(p []byte) (int, error) { return l.r.Read(p) }
+func (l lenLies) Len() int                   { return l.n }
+
+// A reader that delivers more than its Len said must fail Put: storing the
+// first Len bytes and returning nil loses the rest without a word.
+func TestPutRefusesReaderLongerThanItsLen(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, tc := range []struct {
+		name      string
+		size, len int
+	}{
+		{"single request", 200, 100},
+		{"multipart", 3 << 20, 3<<20 - 1},
+		{"multipart, announced within one part", 3 << 20, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
+			err := d.Put(t.Context(), "vol", lenLies{bytes.NewReader(randomBytes(tc.size, 3)), tc.len})
+			if err == nil {
+				t.Fatalf("Put of %d bytes announced as %d = nil", tc.size, tc.len)
+			}
+			if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+				t.Errorf("Stat after the refused Put: %v, want ErrObjectNotFound", err)
+			}
+		})
+	}
+}
+
+// Nil readers and writers, typed or not, are ErrInvalid, never a panic.
+func TestNilReaderAndWriterAreInvalid(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "data")
+	for name, r := range map[string]io.Reader{"nil": nil, "nil *bytes.Reader": (*bytes.Reader)(nil), "nil *os.File": (*os.File)(nil)} {
+		if err := d.Put(t.Context(), "new", r); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("Put with a %s reader = %v, want ErrInvalid", name, err)
+		}
+	}
+	for name, w := range map[string]io.Writer{"nil": nil, "nil *bytes.Buffer": (*bytes.Buffer)(nil)} {
+		if err := d.Get(t.Context(), "vol", w); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("Get with a %s writer = %v, want ErrInvalid", name, err)
+		}
+		if err := d.GetRange(t.Context(), "vol", 0, 2, w); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("GetRange with a %s writer = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+// stuckReader delivers n bytes, then blocks until the test ends.
+type stuckReader struct {
+	n       int
+	release <-chan struct{}
+}
+
+func (s *stuckReader) Read(p []byte) (int, error) {
+	if s.n == 0 {
+		<-s.release
+		return 0, io.EOF
+	}
+	m := min(len(p), s.n)
+	clear(p[:m])
+	s.n -= m
+	return m, nil
+}
+
+func stuck(t *testing.T, n int) *stuckReader {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	return &stuckReader{n: n, release: release}
+}
+
+// emptyReads returns (0, nil) forever.
+type emptyReads struct{}
+
+func (emptyReads) Read([]byte) (int, error) { return 0, nil }
+
+// Put returns when ctx ends, whatever the reader does: a Read that blocks
+// inside a part, or never delivers, does not hold it. The bound is loose:
+// before, these Puts never returned.
+func TestPutStopsWhateverTheReaderDoes(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, tc := range []struct {
+		name string
+		r    func(t *testing.T) io.Reader
+	}{
+		{"blocked in the first part", func(t *testing.T) io.Reader { return stuck(t, 1000) }},
+		{"blocked in a later part", func(t *testing.T) io.Reader { return stuck(t, 3<<20+1000) }},
+		{"blocked at once", func(t *testing.T) io.Reader { return stuck(t, 0) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
+			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- d.Put(ctx, "vol", tc.r(t)) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("Put = %v, want context.DeadlineExceeded", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Put did not return after its context ended")
+			}
+			if left := uploadsLeft(t, d); len(left) != 0 {
+				t.Errorf("uploads left behind: %v", left)
+			}
+		})
+	}
+	t.Run("no progress", func(t *testing.T) {
+		d := newDest(t, withBucket(t))
+		done := make(chan error, 1)
+		go func() { done <- d.Put(t.Context(), "vol", emptyReads{}) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, io.ErrNoProgress) {
+				t.Errorf("Put of a reader that returns (0, nil) forever = %v, want io.ErrNoProgress", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Put spins on a reader that returns (0, nil) forever")
+		}
+	})
+}
+
+// The read-write timeout ends a Put whose part upload stalls even while the
+// reader is blocked on the next part.
+func TestReadWriteTimeoutWhileReaderBlocks(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done() // the connection stalls
+			return true
+		}
+		return false
+	})
+	d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20), s3dest.WithRetryMaxAttempts(1),
+		s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: 300 * time.Millisecond}))
+	done := make(chan error, 1)
+	go func() { done <- d.Put(t.Context(), "vol", stuck(t, 1<<20+10)) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			t.Errorf("Put = %v, want a timeout (context.DeadlineExceeded) and no cancellation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read-write timeout did not end a stalled part while the reader blocked")
+	}
+}
+
+// A read-write timeout that fires before the response headers is a timeout,
+// not a cancellation the caller never made.
+func TestReadWriteTimeoutBeforeHeadersIsATimeout(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithRetryMaxAttempts(1), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: 200 * time.Millisecond}))
+	put(t, d, "vol", "data")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut || r.Method == http.MethodGet && r.URL.Path == "/"+bucket+"/vol" {
+			_, _ = io.Copy(io.Discard, r.Body)
+			<-r.Context().Done() // the body arrived; no answer comes
+			return true
+		}
+		return false
+	})
+	for op, run := range map[string]func() error{
+		"Put": func() error { return d.Put(t.Context(), "new", bytes.NewReader([]byte("some data"))) },
+		"Get": func() error { return d.Get(t.Context(), "vol", io.Discard) },
+	} {
+		err := run()
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			t.Errorf("%s = %v, want a timeout (context.DeadlineExceeded) and no cancellation", op, err)
+		}
+	}
+}
