@@ -73,8 +73,11 @@ func normalizePrefix(p string) (string, error) {
 		return "", fmt.Errorf("prefix %q %v", truncate(p, 70), err)
 	}
 	for seg := range strings.SplitSeq(strings.TrimSuffix(p, "/"), "/") {
-		if seg == ".." || seg == "." {
+		switch seg {
+		case "..", ".":
 			return "", fmt.Errorf("prefix %q has a %q segment: give the folder without it", truncate(p, 70), seg)
+		case "":
+			return "", fmt.Errorf("prefix %q has an empty segment (\"//\"): give the folder without it", truncate(p, 70))
 		}
 	}
 	return p, nil
@@ -93,8 +96,14 @@ func validateName(op, bucket, prefix, name string) (key string, err error) {
 		return "", invalid(op, bucket, "", "object name %q starts with '/': names are relative to the prefix", truncate(name, 70))
 	}
 	for seg := range strings.SplitSeq(name, "/") {
-		if seg == ".." || seg == "." {
+		switch seg {
+		case "..", ".":
 			return "", invalid(op, bucket, "", "object name %q has a %q segment", truncate(name, 70), seg)
+		case "":
+			// File-backed servers (versitygw, MinIO, SeaweedFS) store
+			// "x//y" and "x/y", or "x/" and a folder, as one object.
+			return "", invalid(op, bucket, "", "object name %q has an empty segment (\"//\" or a trailing '/'): "+
+				"many servers would store it as the name without it", truncate(name, 70))
 		}
 	}
 	key = prefix + name

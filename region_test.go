@@ -129,6 +129,7 @@ func TestNewValidates(t *testing.T) {
 		"IP bucket":          {"10.0.0.1", []s3dest.Option{creds}, "IP address"},
 		"class with space":   {"backups", []s3dest.Option{creds, s3dest.WithStorageClass("DEEP ARCHIVE")}, "storage class"},
 		"prefix with ..":     {"backups", []s3dest.Option{creds, s3dest.WithPrefix("a/../b")}, "prefix"},
+		"prefix with //":     {"backups", []s3dest.Option{creds, s3dest.WithPrefix("a//b")}, "prefix"},
 		"retry attempts":     {"backups", []s3dest.Option{creds, s3dest.WithRetryMaxAttempts(-1)}, "retry"},
 	} {
 		_, err := s3dest.New(t.Context(), tc.bucket, tc.opts...)

@@ -131,7 +131,7 @@ func TestInvalidNamesSendNothing(t *testing.T) {
 	srv := withBucket(t)
 	d := newDest(t, srv, s3dest.WithPrefix("p"))
 	srv.ResetRequests()
-	for _, name := range []string{"", "../etc/passwd", "a/../b", "./a", "/abs", "bad\x00byte", "bad\nline",
+	for _, name := range []string{"", "../etc/passwd", "a/../b", "./a", "/abs", "bad\x00byte", "bad\nline", "x//y", "dir/", "a///b",
 		strings.Repeat("x", 1023), string([]byte{0xff, 0xfe})} {
 		check := func(op string, err error) {
 			t.Helper()
