@@ -47,10 +47,16 @@ func (d *Destination) CreateBucket(ctx context.Context) error {
 	return err
 }
 
-// Test checks that the bucket exists and can be listed, with one request.
+// Test checks that the bucket exists and can be listed, with one request in
+// the listing API the destination uses (s3-list-api-version).
 func (d *Destination) Test(ctx context.Context) error {
 	return d.do(ctx, "test", "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
+		var err error
+		if d.cfg.listV1 {
+			_, err = c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
+		} else {
+			_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.bucket, Prefix: &d.prefix, MaxKeys: aws.Int32(1)})
+		}
 		return err
 	})
 }

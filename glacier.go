@@ -36,12 +36,17 @@ func WithStorageClassFunc(fn func(name string, size int64) string) Option {
 	return func(c *config) { c.classFunc = fn }
 }
 
-// classFor is the storage class of an upload.
-func (d *Destination) classFor(name string, size int64) types.StorageClass {
-	if d.cfg.classFunc != nil {
-		return types.StorageClass(d.cfg.classFunc(name, size))
+// classFor is the storage class of an upload; what WithStorageClassFunc
+// returns is checked as WithStorageClass is by New.
+func (d *Destination) classFor(name string, size int64) (types.StorageClass, error) {
+	if d.cfg.classFunc == nil {
+		return types.StorageClass(d.cfg.storageClass), nil
 	}
-	return types.StorageClass(d.cfg.storageClass)
+	class := d.cfg.classFunc(name, size)
+	if err := checkHeaderValue("storage class from WithStorageClassFunc", class); err != nil {
+		return "", err
+	}
+	return types.StorageClass(class), nil
 }
 
 // archiveState is what decides whether an object can be read now.

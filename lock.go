@@ -146,10 +146,11 @@ func (d *Destination) uploadLock() (types.ObjectLockMode, *time.Time) {
 // lockPut adds the upload lock to a PutObject, with the Content-MD5 of its
 // body: S3 requires Content-MD5 or a flexible checksum on object-lock
 // uploads, and servers without flexible checksums the MD5.
-func (d *Destination) lockPut(in *s3.PutObjectInput, body func() io.ReadSeeker) error {
-	if in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock(); in.ObjectLockMode == "" {
+func (d *Destination) lockPut(in *s3.PutObjectInput, lock bool, body func() io.ReadSeeker) error {
+	if !lock {
 		return nil
 	}
+	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	h := md5.New()
 	if _, err := io.Copy(h, body()); err != nil {
 		return fmt.Errorf("reading the data to upload: %w", err)

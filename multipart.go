@@ -93,6 +93,7 @@ type upload struct {
 	d        *Destination
 	key      string
 	class    types.StorageClass // WithStorageClass, or WithStorageClassFunc of name and size
+	lock     bool               // lock it as WithLockOnUpload says
 	id       string
 	base     int64   // first part size
 	fixed    bool    // the length is known: all parts are base bytes
@@ -118,9 +119,9 @@ type upload struct {
 
 // putStream uploads what src reads: in one PutObject when it ends within the
 // first part, else in parts. size is the length r announced, -1 if none.
-func (d *Destination) putStream(ctx context.Context, key, name string, src *source, size int64, idle *idleTimer) error {
-	conc := d.concurrency()
-	u := &upload{d: d, key: key, class: d.classFor(name, size), base: d.partSize(), idle: idle, progress: d.reporter(name, size),
+func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, size int64) error {
+	conc, key := d.concurrency(), p.key
+	u := &upload{d: d, key: key, class: p.class, lock: p.lock, base: d.partSize(), idle: p.idle, progress: d.reporter(p.name, size),
 		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
 	if size >= 0 {
 		// Fixed parts, large enough for 10,000 to hold the whole object.
@@ -155,7 +156,7 @@ func (d *Destination) putStream(ctx context.Context, key, name string, src *sour
 		if size >= 0 && int64(n) != size {
 			return d.wrap("put", key, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size))
 		}
-		return d.putBytes(ctx, key, name, buf[:n], idle)
+		return d.putBytes(ctx, p, buf[:n])
 	}
 	defer u.release(nil) // after the parts' senders have all returned their buffers
 	if err != nil {

@@ -31,7 +31,10 @@ func (u *upload) create(ctx context.Context) error {
 		Bucket: &d.bucket, Key: &u.key, ContentType: aws.String("application/octet-stream"),
 	}
 	in.StorageClass = u.class
-	if in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock(); in.ObjectLockMode != "" || d.putSums.Load() != putCRC {
+	if u.lock {
+		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
+	}
+	if u.lock || d.putSums.Load() != putCRC {
 		// Lock buckets on servers without flexible checksums want
 		// Content-MD5 on parts, as do servers that asked for it before.
 		u.addMD5.Store(true)

@@ -311,14 +311,17 @@ func copySource(bucket, key string) string {
 
 // TestWrite checks that the destination can be written, read back and
 // deleted: it puts a small random probe object, reads and compares it, and
-// deletes it.
+// deletes it. The probe goes up in the server's default class and unlocked,
+// whatever the storage class and lock options say: an archived probe could
+// not be read back (and would bill the class's minimum duration), a locked
+// one could not be deleted.
 func (d *Destination) TestWrite(ctx context.Context) error {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	name := ".s3dest-probe-" + hex.EncodeToString(id[:])
 	data := make([]byte, 1024)
 	_, _ = rand.Read(data)
-	if err := d.Put(ctx, name, bytes.NewReader(data)); err != nil {
+	if err := d.put(ctx, &putReq{key: d.prefix + name, name: name}, bytes.NewReader(data)); err != nil {
 		return err
 	}
 	var got bytes.Buffer

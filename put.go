@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Put stores r as the object name, with the destination's storage class,
@@ -38,36 +39,54 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 	if isNil(r) {
 		return invalid("put", d.bucket, key, "the reader is nil")
 	}
+	size, _ := sizeOf(r)
+	class, err := d.classFor(name, size)
+	if err != nil {
+		return invalid("put", d.bucket, key, "%v", err)
+	}
+	return d.put(ctx, &putReq{key: key, name: name, class: class, lock: d.cfg.lockFor > 0}, r)
+}
+
+// putReq is one upload as decided before its first request.
+type putReq struct {
+	key, name string
+	class     types.StorageClass // "": the server's default
+	lock      bool               // lock it as WithLockOnUpload says
+	idle      *idleTimer
+}
+
+func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader) error {
 	size, section := sizeOf(r)
 	if size > maxObjectSize {
-		return invalid("put", d.bucket, key, "%d bytes is more than S3's 5 TiB limit", size)
+		return invalid("put", d.bucket, p.key, "%d bytes is more than S3's 5 TiB limit", size)
 	}
-	ctx, idle := d.idleTimeout(ctx)
-	defer idle.stop()
+	ctx, p.idle = d.idleTimeout(ctx)
+	defer p.idle.stop()
 	if section != nil && size <= d.partSize() {
 		// Already in memory or in a file: hash it, then send it from where
 		// it is, without a copy.
 		h := crc32.New(crc32cTable)
 		if _, err := io.Copy(h, section); err != nil {
-			return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
+			return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", err))
 		}
-		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), idle} }
-		return idle.result(d.putObject(ctx, key, name, body, size, h.Sum32(), idle))
+		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), p.idle} }
+		return p.idle.result(d.putObject(ctx, p, body, size, h.Sum32()))
 	}
 	src := newSource(r)
 	defer src.close()
-	return idle.result(d.putStream(ctx, key, name, src, size, idle))
+	return p.idle.result(d.putStream(ctx, p, src, size))
 }
 
 // putBytes stores data in one PutObject.
-func (d *Destination) putBytes(ctx context.Context, key, name string, data []byte, idle *idleTimer) error {
-	body := func() io.ReadSeeker { return &sliceBody{data: data, it: idle} }
-	return d.putObject(ctx, key, name, body, int64(len(data)), crc32.Checksum(data, crc32cTable), idle)
+func (d *Destination) putBytes(ctx context.Context, p *putReq, data []byte) error {
+	body := func() io.ReadSeeker { return &sliceBody{data: data, it: p.idle} }
+	return d.putObject(ctx, p, body, int64(len(data)), crc32.Checksum(data, crc32cTable))
 }
 
 // putObject sends one PutObject with our CRC32C, falling back to
 // Content-MD5 when the server refuses the checksum (checksumFallback).
-func (d *Destination) putObject(ctx context.Context, key, name string, body func() io.ReadSeeker, size int64, crc uint32, idle *idleTimer) error {
+func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.ReadSeeker, size int64, crc uint32) error {
+	key, idle := p.key, p.idle
 	sum := crcBase64(crc)
 	in := &s3.PutObjectInput{
 		Bucket:         &d.bucket,
@@ -76,8 +95,8 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 		ChecksumCRC32C: aws.String(sum),
 		ContentType:    aws.String("application/octet-stream"),
 	}
-	in.StorageClass = d.classFor(name, size)
-	if err := d.lockPut(in, body); err != nil {
+	in.StorageClass = p.class
+	if err := d.lockPut(in, p.lock, body); err != nil {
 		return d.wrap("put", key, err)
 	}
 	var out *s3.PutObjectOutput
@@ -130,7 +149,7 @@ func (d *Destination) putObject(ctx context.Context, key, name string, body func
 	if got := aws.ToString(out.ChecksumCRC32C); got != "" && in.ChecksumCRC32C != nil && got != sum {
 		return d.discardCorrupt(ctx, "put", key, fmt.Errorf("the server stored CRC32C %s, we sent %s", got, sum))
 	}
-	d.reporter(name, size).finish(size)
+	d.reporter(p.name, size).finish(size)
 	return nil
 }
 

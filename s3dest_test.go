@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -396,5 +397,61 @@ func TestListKeepsServerOrderDropsRepeats(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"b", "a", "c", "d"}, got); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
+	}
+}
+
+// TestWrite's probe goes up in the server's default class and unlocked,
+// whatever the uploads' class and lock options say: in an archive class it
+// could not be read back, locked it could not be deleted.
+func TestTestWriteProbeIsStandardAndUnlocked(t *testing.T) {
+	for name, opt := range map[string]s3dest.Option{
+		"storage class": s3dest.WithStorageClass("DEEP_ARCHIVE"),
+		"class func":    s3dest.WithStorageClassFunc(func(string, int64) string { return "GLACIER" }),
+		"lock":          s3dest.WithLockOnUpload(24 * time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := withBucket(t)
+			d := newDest(t, srv, opt)
+			if err := d.TestWrite(t.Context()); err != nil {
+				t.Fatalf("TestWrite: %v", err)
+			}
+			for _, r := range srv.Requests() {
+				if r.Method != http.MethodPut {
+					continue
+				}
+				if c, m := r.Header.Get("X-Amz-Storage-Class"), r.Header.Get("X-Amz-Object-Lock-Mode"); c != "" || m != "" {
+					t.Errorf("the probe went up with storage class %q, lock mode %q; want neither", c, m)
+				}
+			}
+		})
+	}
+}
+
+// Test lists with the API the destination is configured for.
+func TestTestHonoursListV1(t *testing.T) {
+	srv := withBucket(t)
+	d := openFake(t, srv, "s3-list-api-version=v1")
+	srv.ResetRequests()
+	if err := d.Test(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Query.Get("list-type") == "2" {
+			t.Errorf("Test sent ListObjectsV2 (%v) with s3-list-api-version=v1", r.Query)
+		}
+	}
+}
+
+// A class chosen by WithStorageClassFunc is checked as WithStorageClass is:
+// CR/LF must never reach a header.
+func TestStorageClassFuncResultIsChecked(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithStorageClassFunc(func(string, int64) string { return "GLACIER\r\nX-Evil: 1" }))
+	srv.ResetRequests()
+	if err := d.Put(t.Context(), "vol", strings.NewReader("x")); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("Put with a storage class holding CR/LF = %v, want ErrInvalid", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
 	}
 }
