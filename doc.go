@@ -139,8 +139,9 @@
 //
 // CreateBucket sends the location constraint, omitted for us-east-1. A
 // bucket you already own counts as created; one another account owns is
-// ErrBucketNameTaken. With WithCreateBucket(true), the first operation that
-// finds the bucket missing creates it and carries on.
+// ErrBucketNameTaken. With WithCreateBucket(true), the first Put that finds
+// the bucket missing creates it and carries on; reads, listings and deletes
+// never create a bucket.
 //
 // # Storage classes
 //

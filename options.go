@@ -153,8 +153,10 @@ func WithArchiveClasses(classes ...string) Option {
 	return func(c *config) { c.archiveClasses = append([]string{}, classes...) }
 }
 
-// WithCreateBucket makes the first operation that finds the bucket missing
-// create it in the destination's region, then carry on.
+// WithCreateBucket makes the first upload (Put) that finds the bucket
+// missing create it in the destination's region, then carry on. Reads,
+// listings and deletes never create it: a mistyped bucket name stays
+// ErrBucketNotFound there.
 // Default: false (a missing bucket is ErrBucketNotFound).
 func WithCreateBucket(on bool) Option {
 	return func(c *config) { c.createBucket = on }

@@ -220,7 +220,7 @@ func (d *Destination) String() string {
 
 // do runs one S3 call with the destination's recovery around it: it settles
 // the region first, heals a wrong region once, creates a missing bucket once
-// when WithCreateBucket asks for it, and wraps the error. fn may run twice,
+// for an upload when WithCreateBucket asks for it, and wraps the error. fn may run twice,
 // so it must not have consumed anything irreplaceable when it fails.
 func (d *Destination) do(ctx context.Context, op, key string, timeout time.Duration, fn func(context.Context, *s3.Client) error) error {
 	ctx, cancel := d.withTimeout(ctx, timeout)
@@ -242,7 +242,9 @@ func (d *Destination) do(ctx context.Context, op, key string, timeout time.Durat
 			kind, _ = classify(err, key == "")
 		}
 	}
-	if kind == ErrBucketNotFound && d.cfg.createBucket && op != opCreateBucket {
+	if kind == ErrBucketNotFound && d.cfg.createBucket && op == "put" {
+		// Only a write creates the bucket: a mistyped bucket name must not
+		// be created by a listing or a delete.
 		if cerr := d.CreateBucket(ctx); cerr != nil {
 			return cerr
 		}

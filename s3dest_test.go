@@ -330,6 +330,29 @@ func TestCreateBucketOnFirstUse(t *testing.T) {
 	if !strings.Contains(logs.String(), "created bucket") {
 		t.Errorf("no log line about the created bucket: %q", logs.String())
 	}
+	// Reads, listings and deletes do not create it.
+	other := s3test.New(t)
+	lazy := newDest(t, other, s3dest.WithCreateBucket(true))
+	for op, err := range map[string]error{
+		"Test":       lazy.Test(t.Context()),
+		"Delete":     lazy.Delete(t.Context(), "vol"),
+		"DeleteMany": lazy.DeleteMany(t.Context(), []string{"vol"}),
+		"Get":        lazy.Get(t.Context(), "vol", io.Discard),
+	} {
+		if err == nil {
+			t.Errorf("%s on a missing bucket with WithCreateBucket = nil, want an error", op)
+		}
+	}
+	for _, err := range lazy.List(t.Context()) {
+		if !errors.Is(err, s3dest.ErrBucketNotFound) {
+			t.Errorf("List on a missing bucket with WithCreateBucket = %v, want ErrBucketNotFound", err)
+		}
+	}
+	for _, r := range other.Requests() {
+		if r.Method == http.MethodPut {
+			t.Errorf("a read or delete sent %s %s: it created the bucket", r.Method, r.Path)
+		}
+	}
 	without := newDest(t, s3test.New(t))
 	if err := without.Put(t.Context(), "vol", strings.NewReader("x")); !errors.Is(err, s3dest.ErrBucketNotFound) {
 		t.Errorf("Put without WithCreateBucket: %v, want ErrBucketNotFound", err)
