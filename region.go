@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -142,23 +143,56 @@ func parseServerName(s string) (scheme, host string, err error) {
 	} else if strings.ContainsAny(s, "/?#@") {
 		return bad("has a path")
 	}
+	if len(s) > 300 {
+		return bad("is too long")
+	}
 	h, port, err := net.SplitHostPort(s)
 	if err != nil {
-		h, port = s, ""
-		if strings.Contains(strings.Trim(h, "[]"), ":") && !strings.HasPrefix(h, "[") {
-			return bad("is not a host name")
+		if strings.HasSuffix(s, ":") {
+			return bad("has an empty port")
 		}
+		h, port = s, ""
+	} else if port == "" {
+		return bad("has an empty port")
+	} else if strings.Contains(h, ":") {
+		h = "[" + h + "]" // SplitHostPort took the brackets off
 	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return bad("has an invalid port")
 		}
 	}
-	h = strings.Trim(h, "[]")
-	if h == "" || strings.ContainsAny(h, " \t_") || strings.HasPrefix(h, ".") || strings.HasSuffix(h, "..") {
-		return bad("is not a host name")
+	if !validHost(h) {
+		return bad("is not a host name or IP address")
 	}
 	return scheme, strings.ToLower(s), nil
+}
+
+// validHost accepts a DNS name (labels of letters, digits and '-', at most
+// 253 bytes), an IPv4 address, or an IPv6 address in brackets.
+func validHost(h string) bool {
+	if strings.HasPrefix(h, "[") || strings.HasSuffix(h, "]") {
+		ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+		return err == nil && ip.Is6() && strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]")
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return !strings.Contains(h, ":") // an IPv6 address needs its brackets
+	}
+	h = strings.TrimSuffix(h, ".") // a fully qualified name
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !isAlnum(c) && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hostOnly(hostport string) string {

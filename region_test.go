@@ -101,6 +101,16 @@ func TestBadServerAndRegion(t *testing.T) {
 		s3dest.WithServerName("ftp://minio.lan"),
 		s3dest.WithServerName("minio.lan:99999"),
 		s3dest.WithServerName("https://user:pw@minio.lan"),
+		s3dest.WithServerName("[::1"),
+		s3dest.WithServerName("::1"),
+		s3dest.WithServerName("http://[::1:9000"),
+		s3dest.WithServerName("host:"),
+		s3dest.WithServerName("http://host:/"),
+		s3dest.WithServerName(strings.Repeat("a", 5000)),
+		s3dest.WithServerName(strings.Repeat("a", 64) + ".example.com"),
+		s3dest.WithServerName("-minio.lan"),
+		s3dest.WithServerName("minio..lan"),
+		s3dest.WithServerName("mi nio.lan"),
 		s3dest.WithRegion("eu west 1"),
 		s3dest.WithRegion("eu-west-1/"),
 		s3dest.WithAuthRegion("Ω"),
@@ -112,6 +122,15 @@ func TestBadServerAndRegion(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "s3-server-name") && !strings.Contains(err.Error(), "region") {
 			t.Errorf("error %q names neither the server name nor the region", err)
+		}
+	}
+}
+
+func TestGoodServerNames(t *testing.T) {
+	for _, name := range []string{"minio.lan", "minio.lan:9000", "127.0.0.1", "http://127.0.0.1:9000", "[::1]", "[::1]:9000",
+		"https://[2001:db8::1]:443/", "S3.EU-West-1.Wasabisys.com", "storage.example.com.", "http://localhost"} {
+		if _, err := s3dest.New(t.Context(), "backups", creds, s3dest.WithServerName(name)); err != nil {
+			t.Errorf("New with s3-server-name %q: %v", name, err)
 		}
 	}
 }
