@@ -2,14 +2,21 @@ package s3dest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
-	"slices"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -60,8 +67,8 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	if c.fips {
 		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
 	}
-	if c.httpClient != nil {
-		o.HTTPClient = c.httpClient
+	if d.httpClient != nil {
+		o.HTTPClient = d.httpClient
 	}
 	if c.disablePayloadSigning {
 		o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
@@ -105,7 +112,80 @@ func newRetryer(attempts int) aws.Retryer {
 			o.MaxAttempts = attempts
 		}
 		o.RateLimiter = ratelimit.None
-		o.Retryables = append(slices.Clone(o.Retryables),
+		// The first check with an answer decides: TLS set up wrongly fails
+		// the same way every time, where the SDK takes any failure to send
+		// for a passing one.
+		o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if schemeMismatch(err) || unknownAuthority(err) {
+				return aws.FalseTernary
+			}
+			return aws.UnknownTernary
+		})}, o.Retryables...)
+		o.Retryables = append(o.Retryables,
 			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{http.StatusTooManyRequests: {}}})
 	})
+}
+
+// httpClient is the client New gives the SDK: WithHTTPClient's, else one
+// that trusts the certificates of AWS_CA_BUNDLE when it is set (as the AWS
+// SDKs and CLI do), else nil for the SDK's default.
+func httpClient(c *config) (aws.HTTPClient, error) {
+	if c.httpClient != nil {
+		return c.httpClient, nil
+	}
+	path := os.Getenv("AWS_CA_BUNDLE")
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
+	}
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		t.TLSClientConfig.RootCAs = pool
+	}), nil
+}
+
+// plainHTTPToTLS reports whether a request over plain HTTP failed because
+// the server speaks only HTTPS: a failure with no S3 answer (a dropped
+// connection, or a bare 400 such as Go's "client sent an HTTP request to an
+// HTTPS server") from a custom endpoint, which then completes a TLS
+// handshake. The handshake is tried once per Destination.
+func (d *Destination) plainHTTPToTLS(err error) bool {
+	if d.plan.tls || d.plan.host == "" || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	code, status := errorCode(err)
+	if status != 0 && !(status == http.StatusBadRequest && (code == "" || code == "BadRequest")) {
+		return false
+	}
+	if status == 0 && code != "" {
+		return false
+	}
+	if v := d.speaksTLS.Load(); v != 0 {
+		return v == 1
+	}
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second},
+		Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} // only: does it speak TLS?
+	host := d.plan.host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(strings.Trim(host, "[]"), "80")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, derr := dialer.DialContext(ctx, "tcp", host)
+	if derr == nil {
+		conn.Close()
+		d.speaksTLS.Store(1)
+		return true
+	}
+	d.speaksTLS.Store(2)
+	return false
 }

@@ -25,7 +25,9 @@
 //
 //	s3://[key-id[:secret]@]bucket[/prefix][?option=value&...]
 //
-// s3s:// is the same with use-ssl=true. The bucket is the host part, kept as
+// s3s:// is the same with use-ssl=true; use-ssl, s3s:// and a scheme in
+// s3-server-name that contradict each other are an error, never a silent
+// switch to plain HTTP. The bucket is the host part, kept as
 // typed; a port there is ignored (it belongs in s3-server-name). The prefix
 // is the path, URL-decoded ("+" is a space, as in Duplicati), with a "/"
 // added at the end. The object key is the prefix followed by the name.
@@ -54,7 +56,7 @@
 //	s3-authentication-region           signing region (also s3-ext-authenticationregion)
 //	use-ssl                            https; default true, unless s3-server-name says http://
 //	s3-storage-class                   storage class of uploads, passed through
-//	s3-archive-classes                 comma list replacing the archive classes
+//	s3-archive-classes                 comma list replacing the archive classes; empty: none
 //	s3-client                          aws or minio; both mean the same here
 //	s3-list-api-version                v1 or v2; default v2 (also list-api-version)
 //	s3-recursive-list                  list every key below the prefix
@@ -271,9 +273,18 @@
 //	ErrInvalid           a URL, option, name or argument was refused
 //	ErrWrongRegion       the bucket is in another region and s3dest could not switch
 //	ErrCorrupt           data does not match its checksum or length
+//	ErrNotSupported      the server does not implement the operation
 //
-// Errors are classified by S3 error code, and by HTTP status for answers
-// without one (a bare 404 to HEAD), never by message text. Errors with no
+// Errors are classified by S3 error code, and by HTTP status only for
+// answers without one (a bare 404 to HEAD), never by message text: a 404
+// with a code s3dest does not know is not "not found". The codes of unknown
+// keys and refused signatures of AWS and the common S3-compatible servers
+// (versitygw's 404 XAdminUserNotFound, R2's 401 Unauthorized, ...) are
+// ErrAccessDenied. An https request answered in plain HTTP is ErrInvalid
+// and a server certificate from an unknown authority fails too, both at
+// once, without retries, with a hint. TLS trusts the system's
+// authorities, or those of the PEM file AWS_CA_BUNDLE names, as the AWS
+// SDKs do. Errors with no
 // category (network failures, throttling that outlasted the retries,
 // server errors) still carry their cause, and a cancelled or expired ctx is
 // reachable with errors.Is(err, context.Canceled) or

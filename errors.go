@@ -2,6 +2,8 @@ package s3dest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +39,10 @@ var (
 	ErrWrongRegion = errors.New("wrong region")
 	// ErrCorrupt: data read or written does not match its checksum or length.
 	ErrCorrupt = errors.New("data corrupt or truncated")
+	// ErrNotSupported: the server does not implement the operation (501
+	// NotImplemented, 405 MethodNotAllowed), such as RestoreObject on
+	// servers without archive tiers. The hint says what to do instead.
+	ErrNotSupported = errors.New("not supported by the server")
 )
 
 // Error describes a failed operation, in the shape of io/fs.PathError. It
@@ -128,8 +134,12 @@ func responseHeader(err error, name string) string {
 }
 
 // classify maps an S3 error to its category: the one place that reads error
-// codes. bucketOp says the request named no object, so that a bare 404 (HEAD
-// answers have no body, hence no code) means the bucket is missing.
+// codes. Categories come from the S3 error code; the HTTP status decides
+// only where the answer carries no code of its own (a HEAD answer has no
+// body, and the SDK then names the status: "NotFound", "Forbidden"). A 404
+// with a code s3dest does not know is no "not found": versitygw answers an
+// unknown access key with 404 XAdminUserNotFound. bucketOp says the request
+// named no object, so that a bare 404 means the bucket is missing.
 func classify(err error, bucketOp bool) (kind error, code string) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, ""
@@ -137,6 +147,9 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 	var ce *credentialsError
 	if errors.As(err, &ce) {
 		return ErrAccessDenied, "" // the default chain found no credentials
+	}
+	if schemeMismatch(err) {
+		return ErrInvalid, "" // https to a plain-HTTP server: use-ssl is wrong
 	}
 	code, status := errorCode(err)
 	switch code {
@@ -146,8 +159,12 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrObjectNotFound, code
 	case "InvalidObjectState":
 		return ErrObjectArchived, code
-	case "AccessDenied", "Forbidden", "AllAccessDisabled", "InvalidAccessKeyId",
-		"SignatureDoesNotMatch", "AccountProblem", "InvalidToken", "ExpiredToken":
+	case "AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+		"InvalidToken", "ExpiredToken", "TokenRefreshRequired", "InvalidSecurity", "Unauthorized",
+		"AccessForbidden", "XAdminUserNotFound", "XAdminAccessDenied":
+		// AWS's codes (MinIO, Ceph, SeaweedFS and most others use them
+		// too), and those of GCS (InvalidSecurity), R2 (Unauthorized) and
+		// versitygw (its 404 XAdminUserNotFound is an unknown access key).
 		return ErrAccessDenied, code
 	case "BucketAlreadyExists":
 		return ErrBucketNameTaken, code
@@ -161,19 +178,36 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		"InvalidLocationConstraint", "IllegalLocationConstraintException", "KeyTooLongError",
 		"InvalidDigest", "InvalidRange":
 		return ErrInvalid, code
+	case "NotImplemented", "MethodNotAllowed", "XAdminMethodNotSupported":
+		return ErrNotSupported, code
 	}
-	switch status {
-	case http.StatusNotFound:
-		if bucketOp {
-			return ErrBucketNotFound, code
-		}
+	bare := code == "" || code == strings.ReplaceAll(http.StatusText(status), " ", "")
+	switch {
+	case status == http.StatusNotFound && bare && bucketOp:
+		return ErrBucketNotFound, code
+	case status == http.StatusNotFound && bare:
 		return ErrObjectNotFound, code
-	case http.StatusForbidden:
+	case status == http.StatusForbidden || status == http.StatusUnauthorized:
 		return ErrAccessDenied, code
-	case http.StatusMovedPermanently:
+	case status == http.StatusMovedPermanently:
 		return ErrWrongRegion, code
+	case status == http.StatusNotImplemented || status == http.StatusMethodNotAllowed:
+		return ErrNotSupported, code
 	}
 	return nil, code
+}
+
+// schemeMismatch reports an https request answered in plain HTTP.
+func schemeMismatch(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/"
+}
+
+// unknownAuthority reports a server certificate no trusted authority signed.
+func unknownAuthority(err error) bool {
+	var ua x509.UnknownAuthorityError
+	var cv *tls.CertificateVerificationError
+	return errors.As(err, &ua) || errors.As(err, &cv)
 }
 
 // hints say how to fix the common failures, by category.
@@ -182,10 +216,33 @@ var hints = map[error]string{
 	ErrObjectArchived:  "restore it first",
 	ErrAccessDenied:    "check aws-access-key-id, aws-secret-access-key and the bucket policy",
 	ErrBucketNameTaken: "bucket names are global: choose another name",
+	ErrNotSupported:    "the server does not implement this S3 operation",
 }
 
-func hintFor(kind error, code string) string {
+// hint says how to fix a failure of op, when s3dest knows.
+func (d *Destination) hint(op string, kind error, code string, err error) string {
+	switch {
+	case schemeMismatch(err):
+		return "the server answered in plain HTTP: set use-ssl=false, or give s3-server-name as http://host:port"
+	case unknownAuthority(err):
+		return "the server's TLS certificate is signed by an authority this machine does not trust: " +
+			"name a PEM file of it in AWS_CA_BUNDLE, or give WithHTTPClient a client whose TLS config trusts it"
+	case d.plainHTTPToTLS(err):
+		return "the server speaks HTTPS: drop use-ssl=false, or give s3-server-name as https://host:port"
+	case kind == ErrWrongRegion:
+		return d.regionHint(err, code)
+	case kind == ErrNotSupported && op == "restore":
+		return "the server cannot restore archived objects; if it serves objects of archive classes as they are " +
+			"(SeaweedFS does), set s3-archive-classes= (empty, WithArchiveClasses()) so they are not treated as archived"
+	case kind == ErrNotSupported && op == "cleanup-uploads":
+		return "the server cannot list multipart uploads: abort stale ones with the server's own tools"
+	}
+	if h := d.lockHint(op, code); h != "" {
+		return h
+	}
 	switch code {
+	case "RequestTimeTooSkewed":
+		return "the clocks of this machine and the server differ by more than S3 allows (15 minutes): set the system clock"
 	case "InvalidStorageClass":
 		return "the server refused the storage class: choose one it supports, or leave s3-storage-class empty"
 	case "InvalidLocationConstraint", "IllegalLocationConstraintException":
@@ -194,6 +251,35 @@ func hintFor(kind error, code string) string {
 		return "check aws-secret-access-key, and s3-authentication-region for providers that sign for a fixed region"
 	}
 	return hints[kind]
+}
+
+// regionHint says how to reach a bucket in another region: on AWS the
+// location constraint picks the host; a custom endpoint that redirects
+// serves not that bucket, and one that refuses the signing region wants
+// another.
+func (d *Destination) regionHint(err error, code string) string {
+	r := responseHeader(err, "x-amz-bucket-region")
+	switch {
+	case d.plan.host != "" && redirected(err):
+		where := ""
+		if r != "" {
+			where = " (the bucket is in region " + r + ")"
+		}
+		return "the server redirected the request to another endpoint" + where +
+			": set s3-server-name to the endpoint that serves the bucket"
+	case r != "":
+		return fmt.Sprintf("the bucket is in region %s: set s3-location-constraint=%s", r, r)
+	case d.plan.host != "" && code == "AuthorizationHeaderMalformed":
+		return "the server expects requests signed for another region: set s3-authentication-region " +
+			"(or s3-location-constraint) to the server's region"
+	}
+	return "set s3-location-constraint to the bucket's region"
+}
+
+// redirected reports a 301 answer (S3's PermanentRedirect).
+func redirected(err error) bool {
+	code, status := errorCode(err)
+	return status == http.StatusMovedPermanently || code == "PermanentRedirect"
 }
 
 // invalid returns an ErrInvalid error for input refused before any request.

@@ -108,7 +108,8 @@ func WithRegion(region string) Option {
 
 // WithServerName sets the S3 endpoint for S3-compatible providers and non-AWS
 // hosts (Duplicati's s3-server-name): "host", "host:port" or
-// "http(s)://host[:port]". A scheme chooses TLS unless WithUseSSL is given.
+// "http(s)://host[:port]". A scheme chooses TLS or plain HTTP; WithUseSSL
+// (use-ssl), when also given, must agree with it.
 // Default: the AWS endpoint of the region.
 func WithServerName(hostOrURL string) Option {
 	return func(c *config) { c.serverName = hostOrURL }

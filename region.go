@@ -74,6 +74,9 @@ func planEndpoint(bucket string, c *config) (endpointPlan, error) {
 		}
 	}
 	if c.useSSL != nil {
+		if scheme := serverScheme(c.serverName); scheme != "" && (scheme == "https") != *c.useSSL {
+			return p, fmt.Errorf("s3-server-name %s://... and use-ssl=%v contradict each other: give one of them", scheme, *c.useSSL)
+		}
 		p.tls = *c.useSSL
 	}
 	p.region = firstNonEmpty(region, hostRegion, auth)
@@ -193,6 +196,15 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// serverScheme is the scheme a server name starts with, lower case, or "".
+func serverScheme(s string) string {
+	scheme, _, ok := strings.Cut(strings.TrimSpace(s), "://")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(scheme)
 }
 
 func hostOnly(hostport string) string {

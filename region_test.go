@@ -58,8 +58,8 @@ func TestEndpointAndRegion(t *testing.T) {
 			result{"http://127.0.0.1:9000", "us-east-1", true}},
 		{"host:port defaults to TLS", []s3dest.Option{s3dest.WithServerName("minio.lan:9000")},
 			result{"https://minio.lan:9000", "us-east-1", true}},
-		{"use-ssl wins over the scheme", []s3dest.Option{s3dest.WithServerName("http://minio.lan:9000"), s3dest.WithUseSSL(true)},
-			result{"https://minio.lan:9000", "us-east-1", true}},
+		{"use-ssl=false for host:port", []s3dest.Option{s3dest.WithServerName("minio.lan:9000"), s3dest.WithUseSSL(false)},
+			result{"http://minio.lan:9000", "us-east-1", true}},
 		{"Wasabi", []s3dest.Option{s3dest.WithServerName("s3.eu-central-2.wasabisys.com")},
 			result{"https://s3.eu-central-2.wasabisys.com", "eu-central-2", true}},
 		{"Backblaze B2", []s3dest.Option{s3dest.WithServerName("s3.us-west-004.backblazeb2.com")},
@@ -122,6 +122,26 @@ func TestBadServerAndRegion(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "s3-server-name") && !strings.Contains(err.Error(), "region") {
 			t.Errorf("error %q names neither the server name nor the region", err)
+		}
+	}
+}
+
+// TLS settings that contradict each other are an error, never a silent
+// downgrade to plain HTTP.
+func TestContradictoryTLSSettings(t *testing.T) {
+	for name, opts := range map[string][]s3dest.Option{
+		"https server, use-ssl=false": {s3dest.WithServerName("https://minio.lan"), s3dest.WithUseSSL(false)},
+		"http server, use-ssl=true":   {s3dest.WithServerName("http://minio.lan"), s3dest.WithUseSSL(true)},
+	} {
+		if _, err := s3dest.New(t.Context(), "backups", append(opts, creds)...); !errors.Is(err, s3dest.ErrInvalid) ||
+			!strings.Contains(err.Error(), "use-ssl") {
+			t.Errorf("%s: %v, want ErrInvalid naming use-ssl", name, err)
+		}
+	}
+	for _, raw := range []string{"s3s://backups/?s3-server-name=http://minio.lan", "s3s://backups/?use-ssl=false",
+		"s3://backups/?s3-server-name=https://minio.lan&use-ssl=false"} {
+		if _, err := s3dest.Open(t.Context(), raw+"&aws-access-key-id=A&aws-secret-access-key=B"); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("Open(%q): %v, want ErrInvalid", raw, err)
 		}
 	}
 }

@@ -40,6 +40,9 @@ type Destination struct {
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
+
+	httpClient aws.HTTPClient // nil: the SDK's default
+	speaksTLS  atomic.Int32   // plainHTTPToTLS's finding: 0 not probed, 1 yes, 2 no
 }
 
 // clientState is the SDK client for one region; it is replaced, never
@@ -94,6 +97,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		for _, a := range c.archiveClasses {
 			d.archive = append(d.archive, strings.ToUpper(a))
 		}
+	}
+	if d.httpClient, err = httpClient(&c); err != nil {
+		return fail(err)
 	}
 	if d.creds, err = d.credentialsProvider(ctx); err != nil {
 		return fail(err)
@@ -234,7 +240,9 @@ func (d *Destination) do(ctx context.Context, op, key string, timeout time.Durat
 		return nil
 	}
 	kind, _ := classify(err, key == "")
-	if isWrongRegion(err, kind, st) {
+	if isWrongRegion(err, kind, st) && !(d.plan.host != "" && redirected(err)) {
+		// A redirect from a custom endpoint names another endpoint, which
+		// a region change cannot reach: only a wrong signing region heals.
 		if healed, ok := d.heal(ctx, st, err); ok {
 			if err = fn(ctx, healed.client); err == nil {
 				return nil
@@ -272,16 +280,6 @@ func (d *Destination) wrap(op, key string, err error) error {
 	}
 	kind, code := classify(err, key == "")
 	e := &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, Err: err, kind: kind, secret: d.cfg.creds}
-	e.Hint = hintFor(kind, code)
-	if h := d.lockHint(op, code); h != "" {
-		e.Hint = h
-	}
-	if kind == ErrWrongRegion {
-		if r := responseHeader(err, "x-amz-bucket-region"); r != "" {
-			e.Hint = fmt.Sprintf("the bucket is in region %s: set s3-location-constraint=%s", r, r)
-		} else {
-			e.Hint = "set s3-location-constraint to the bucket's region"
-		}
-	}
+	e.Hint = d.hint(op, kind, code, err)
 	return e
 }

@@ -445,6 +445,31 @@ func TestWrongSecretIsAccessDenied(t *testing.T) {
 	})
 }
 
+// An access key the server does not know is access denied for every
+// operation: never "bucket not found", "object not found", or a Delete that
+// succeeds while the object stays.
+func TestUnknownKeyIsAccessDenied(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		if !tg.real() {
+			t.Skip("the fake checks no keys (TestUnknownKeyCodeIsAccessDenied covers versitygw's answer)")
+		}
+		put(t, tg.dest(t), "vol", "data")
+		d := tg.dest(t, s3dest.WithCredentials("S3DESTNOSUCHKEY", "not-the-secret"))
+		for op, err := range map[string]error{
+			"Test":   d.Test(t.Context()),
+			"Get":    d.Get(t.Context(), "vol", io.Discard),
+			"Delete": d.Delete(t.Context(), "vol"),
+		} {
+			if !errors.Is(err, s3dest.ErrAccessDenied) {
+				t.Errorf("%s with an unknown access key: %v, want ErrAccessDenied", op, err)
+			}
+		}
+		if got := get(t, tg.dest(t), "vol"); got != "data" {
+			t.Errorf("the object holds %q after a refused Delete", got)
+		}
+	})
+}
+
 // A real server in us-east-1 answers a request signed for another region
 // with AuthorizationHeaderMalformed; the destination heals and goes on.
 func TestWrongRegionHealsOnServer(t *testing.T) {

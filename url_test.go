@@ -64,7 +64,7 @@ var validURLs = []urlCase{
 	{name: "s3s sets use-ssl", in: "s3s://bucket/p", want: s3dest.URL{Bucket: "bucket", Prefix: "p/", UseSSL: urlBool(true)}},
 	{name: "upper-case scheme", in: "S3://bucket", want: s3dest.URL{Bucket: "bucket"}},
 	{name: "mixed-case s3s", in: "S3s://bucket", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(true)}},
-	{name: "s3s overridden by use-ssl", in: "s3s://bucket/?use-ssl=false", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(false)}},
+	{name: "s3s with use-ssl agreeing", in: "s3s://bucket/?use-ssl=true", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(true)}},
 
 	// Buckets.
 	{name: "bucket kept as typed", in: "s3://My_Bucket.Name-1/", want: s3dest.URL{Bucket: "My_Bucket.Name-1"}},
@@ -149,7 +149,7 @@ var validURLs = []urlCase{
 	{name: "storage class beats rrs", in: "s3://bucket/?s3-use-rrs=1&s3-storage-class=GLACIER", want: s3dest.URL{Bucket: "bucket", StorageClass: "GLACIER"}},
 	{name: "s3-archive-classes", in: "s3://bucket/?s3-archive-classes=GLACIER,DEEP_ARCHIVE", want: s3dest.URL{Bucket: "bucket", ArchiveClasses: []string{"GLACIER", "DEEP_ARCHIVE"}}},
 	{name: "s3-archive-classes spaced", in: "s3://bucket/?s3-archive-classes=+a+,b+,,", want: s3dest.URL{Bucket: "bucket", ArchiveClasses: []string{"a", "b"}}},
-	{name: "s3-archive-classes empty", in: "s3://bucket/?s3-archive-classes=", want: s3dest.URL{Bucket: "bucket"}},
+	{name: "s3-archive-classes empty: none", in: "s3://bucket/?s3-archive-classes=", want: s3dest.URL{Bucket: "bucket", ArchiveClasses: []string{}}},
 	{name: "s3-client aws", in: "s3://bucket/?s3-client=aws", want: s3dest.URL{Bucket: "bucket"}},
 	{name: "s3-client minio", in: "s3://bucket/?s3-client=minio", want: s3dest.URL{Bucket: "bucket"}},
 	{name: "s3-client MinIO", in: "s3://bucket/?s3-client=MinIO", want: s3dest.URL{Bucket: "bucket"}},
@@ -324,6 +324,7 @@ var invalidURLs = []urlErrorCase{
 	{name: "gs", in: "gs://bucket", want: []string{"unsupported scheme", `"gs"`}},
 	{name: "s3a", in: "s3a://bucket", want: []string{"unsupported scheme"}},
 	{name: "fragment", in: "s3://bucket/p#x", want: []string{"'#'"}},
+	{name: "s3s with use-ssl=false", in: "s3s://bucket/?use-ssl=false", want: []string{"use-ssl", "s3s://", "contradicts"}},
 
 	// Buckets.
 	{name: "no bucket", in: "s3://", want: []string{"bucket name is empty"}},
@@ -542,8 +543,6 @@ func TestURLOptions(t *testing.T) {
 			bucket: "Legacy_Bucket", prefix: "my folder/", region: "eu-central-1", endpoint: "https://s3.eu-central-1.wasabisys.com"},
 		{in: "s3://bucket/p?s3-server-name=http://minio.local:9000&" + creds,
 			bucket: "bucket", prefix: "p/", region: "us-east-1", endpoint: "http://minio.local:9000"},
-		{in: "s3s://bucket/p?s3-server-name=http://minio.local:9000&" + creds,
-			bucket: "bucket", prefix: "p/", region: "us-east-1", endpoint: "https://minio.local:9000"},
 		{in: "s3://bucket/?s3-server-name=minio.local&s3-authentication-region=auto&" + creds,
 			bucket: "bucket", region: "auto", endpoint: "https://minio.local"},
 	}

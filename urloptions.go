@@ -58,7 +58,16 @@ var urlOptions = []urlOption{
 		set: func(s *parseState, v string) error { s.u.AuthRegion = v; return nil },
 		get: func(u *URL) (string, bool) { return u.AuthRegion, u.AuthRegion != "" }},
 	{name: "use-ssl",
-		set: func(s *parseState, v string) error { return parseBoolPtr(v, &s.u.UseSSL) },
+		set: func(s *parseState, v string) error {
+			was := s.u.UseSSL
+			if err := parseBoolPtr(v, &s.u.UseSSL); err != nil {
+				return err
+			}
+			if was != nil && *was && !*s.u.UseSSL {
+				return fmt.Errorf("contradicts s3s://, which means use-ssl=true: give one of them")
+			}
+			return nil
+		},
 		get: func(u *URL) (string, bool) { return fmtBoolPtr(u.UseSSL) }},
 	{name: "s3-storage-class",
 		set: func(s *parseState, v string) error { s.storageClass = &v; return nil },
@@ -66,7 +75,12 @@ var urlOptions = []urlOption{
 	{name: "s3-use-rrs",
 		set: func(s *parseState, v string) error { return parseBool(v, &s.useRRS) }},
 	{name: "s3-archive-classes",
-		set: func(s *parseState, v string) error { s.u.ArchiveClasses = splitList(v); return nil },
+		set: func(s *parseState, v string) error {
+			// Empty: no class is archived (servers that keep archive
+			// classes but serve their objects as they are).
+			s.u.ArchiveClasses = append([]string{}, splitList(v)...)
+			return nil
+		},
 		get: func(u *URL) (string, bool) { return strings.Join(u.ArchiveClasses, ","), u.ArchiveClasses != nil }},
 	{name: "s3-client",
 		set: func(s *parseState, v string) error {

@@ -91,7 +91,8 @@ const exitHelp = `EXIT CODES
   With --json, an error is printed on stderr as
     {"error": "...", "code": "...", "s3_code": "...", "hint": "...", "exit": N}
   where code is one of usage, bucket_not_found, object_not_found, archived,
-  access_denied, bucket_name_taken, wrong_region, corrupt, invalid or error,
+  access_denied, bucket_name_taken, wrong_region, corrupt, invalid,
+  not_supported or error,
   and s3_code is the server's error code when it gave one.
 `
 

@@ -28,6 +28,7 @@ var categories = []struct {
 	{s3dest.ErrWrongRegion, "wrong_region", ""},
 	{s3dest.ErrCorrupt, "corrupt", ""},
 	{s3dest.ErrInvalid, "invalid", ""},
+	{s3dest.ErrNotSupported, "not_supported", ""},
 }
 
 // cliError is an error the tool words itself; it keeps its cause for

@@ -1,0 +1,228 @@
+package s3dest_test
+
+import (
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// A 404 whose code s3dest does not know is no "not found": versitygw
+// answers an unknown access key so. Taking it for a missing object made
+// Delete succeed while the object stayed, and a missing bucket offered to
+// create it.
+func TestUnknownKeyCodeIsAccessDenied(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "data")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusNotFound, "XAdminUserNotFound", "No user exists with the provided access key ID.")
+		return true
+	})
+	for op, err := range map[string]error{
+		"Test":       d.Test(t.Context()),
+		"Get":        d.Get(t.Context(), "vol", io.Discard),
+		"Delete":     d.Delete(t.Context(), "vol"),
+		"DeleteMany": d.DeleteMany(t.Context(), []string{"vol"}),
+		"Put":        d.Put(t.Context(), "new", strings.NewReader("x")),
+	} {
+		if !errors.Is(err, s3dest.ErrAccessDenied) {
+			t.Errorf("%s with an unknown access key = %v, want ErrAccessDenied", op, err)
+		}
+	}
+}
+
+func TestNotFoundWithUnknownCodeHasNoCategory(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusNotFound, "XSomethingElse", "a proxy lost its way")
+		return true
+	})
+	for op, err := range map[string]error{
+		"Test":   d.Test(t.Context()),
+		"Get":    d.Get(t.Context(), "vol", io.Discard),
+		"Delete": d.Delete(t.Context(), "vol"),
+	} {
+		if err == nil || errors.Is(err, s3dest.ErrObjectNotFound) || errors.Is(err, s3dest.ErrBucketNotFound) {
+			t.Errorf("%s answered 404 XSomethingElse = %v, want an error of no not-found category", op, err)
+		}
+	}
+	// HEAD answers have no body: a bare 404 stays "not found".
+	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("Stat answered a bare 404 = %v, want ErrObjectNotFound", err)
+	}
+}
+
+// countingTransport counts round trips.
+type countingTransport struct {
+	base http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TLS to a plain-HTTP server fails at once, naming the fix, instead of
+// three tries that end in a transport message.
+func TestTLSToPlainHTTPFailsAtOnce(t *testing.T) {
+	srv := withBucket(t)
+	ct := &countingTransport{base: &http.Transport{}}
+	d, err := s3dest.New(t.Context(), bucket, creds, s3dest.WithRegion("us-east-1"),
+		s3dest.WithServerName("https://"+srv.Addr), s3dest.WithHTTPClient(&http.Client{Transport: ct}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Test(t.Context())
+	var e *s3dest.Error
+	if !errors.Is(err, s3dest.ErrInvalid) || !errors.As(err, &e) || !strings.Contains(e.Hint, "use-ssl=false") {
+		t.Errorf("Test over TLS to a plain-HTTP server = %v, want ErrInvalid with a hint naming use-ssl=false", err)
+	}
+	if n := ct.n.Load(); n != 1 {
+		t.Errorf("%d round trips, want 1: a scheme mismatch is not retried", n)
+	}
+}
+
+// tlsFake serves the fake over TLS with a self-signed certificate, counting
+// connections, and returns it with the PEM file of its certificate.
+func tlsFake(t *testing.T, srv *s3test.Server) (*httptest.Server, string, *atomic.Int32) {
+	t.Helper()
+	var conns atomic.Int32
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(srv.ServeFake))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Config.ErrorLog = nil
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	if err := os.WriteFile(path, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ts, path, &conns
+}
+
+// A certificate from an unknown authority fails at once with a hint;
+// AWS_CA_BUNDLE naming it makes it trusted.
+func TestUnknownAuthority(t *testing.T) {
+	srv := withBucket(t)
+	ts, caFile, conns := tlsFake(t, srv)
+	open := func() *s3dest.Destination {
+		d, err := s3dest.New(t.Context(), bucket, creds, s3dest.WithRegion("us-east-1"), s3dest.WithServerName(ts.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	t.Setenv("AWS_CA_BUNDLE", "")
+	err := open().Test(t.Context())
+	var e *s3dest.Error
+	if err == nil || !errors.As(err, &e) || !strings.Contains(e.Hint, "AWS_CA_BUNDLE") || !strings.Contains(e.Hint, "WithHTTPClient") {
+		t.Errorf("Test against an untrusted certificate = %v, want a hint naming AWS_CA_BUNDLE and WithHTTPClient", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: an unknown authority is not retried", n)
+	}
+	t.Setenv("AWS_CA_BUNDLE", caFile)
+	if err := open().Test(t.Context()); err != nil {
+		t.Errorf("Test with AWS_CA_BUNDLE naming the certificate: %v", err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", filepath.Join(t.TempDir(), "missing.pem"))
+	if _, err := s3dest.New(t.Context(), bucket, creds, s3dest.WithServerName(ts.URL)); !errors.Is(err, s3dest.ErrInvalid) ||
+		!strings.Contains(err.Error(), "AWS_CA_BUNDLE") {
+		t.Errorf("New with AWS_CA_BUNDLE naming a missing file = %v, want ErrInvalid naming it", err)
+	}
+}
+
+// Plain HTTP to a server that speaks only HTTPS says so.
+func TestPlainHTTPToTLSServerHint(t *testing.T) {
+	srv := withBucket(t)
+	ts, _, _ := tlsFake(t, srv)
+	d, err := s3dest.New(t.Context(), bucket, creds, s3dest.WithRegion("us-east-1"), s3dest.WithRetryMaxAttempts(1),
+		s3dest.WithServerName("http://"+strings.TrimPrefix(ts.URL, "https://")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Test(t.Context())
+	var e *s3dest.Error
+	if err == nil || !errors.As(err, &e) || !strings.Contains(e.Hint, "speaks HTTPS") {
+		t.Errorf("Test in plain HTTP to a TLS server = %v, want a hint that it speaks HTTPS", err)
+	}
+}
+
+// Operations a server lacks are ErrNotSupported with a hint that says what
+// to do instead.
+func TestNotSupportedOperations(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, newDest(t, srv, s3dest.WithStorageClass("GLACIER")), "cold", "x")
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		switch q := r.URL.Query(); {
+		case r.Method == http.MethodPost && q.Has("restore"):
+			s3test.WriteError(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+		case r.Method == http.MethodGet && q.Has("uploads"):
+			s3test.WriteError(w, r, http.StatusNotImplemented, "NotImplemented", "not implemented")
+		default:
+			return false
+		}
+		return true
+	})
+	for op, tc := range map[string]struct {
+		err  error
+		hint string
+	}{
+		"Restore":        {d.Restore(t.Context(), "cold", s3dest.RestoreOptions{}), "s3-archive-classes="},
+		"CleanupUploads": {func() error { _, err := d.CleanupUploads(t.Context(), time.Hour); return err }(), "server's own tools"},
+	} {
+		var e *s3dest.Error
+		if !errors.Is(tc.err, s3dest.ErrNotSupported) || !errors.As(tc.err, &e) || !strings.Contains(e.Hint, tc.hint) {
+			t.Errorf("%s on a server without it = %v, want ErrNotSupported with a hint naming %q", op, tc.err, tc.hint)
+		}
+	}
+	// The hint's way out works: with no archive class, nothing is archived.
+	none, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
+		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&s3-archive-classes=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := none.Stat(t.Context(), "cold"); err != nil || fi.Archived {
+		t.Errorf("Stat with s3-archive-classes= (none) = %+v, %v; want not archived", fi, err)
+	}
+}
+
+// A 301 from a custom endpoint names another endpoint: switching the
+// signing region cannot reach it, so the explicit region stays and the hint
+// names s3-server-name.
+func TestRedirectFromCustomEndpoint(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("X-Amz-Bucket-Region", "eu-west-1")
+		s3test.WriteError(w, r, http.StatusMovedPermanently, "PermanentRedirect", "use the other endpoint")
+		return true
+	})
+	d := newDest(t, srv) // s3-location-constraint=us-east-1, given
+	err := d.Test(t.Context())
+	var e *s3dest.Error
+	if !errors.Is(err, s3dest.ErrWrongRegion) || !errors.As(err, &e) || !strings.Contains(e.Hint, "s3-server-name") {
+		t.Errorf("Test answered 301 by a custom endpoint = %v, want ErrWrongRegion with a hint naming s3-server-name", err)
+	}
+	if d.Region() != "us-east-1" {
+		t.Errorf("Region() = %q after a redirect from a custom endpoint, want the given us-east-1", d.Region())
+	}
+}
