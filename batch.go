@@ -24,9 +24,10 @@ const maxDeleteBatch = 1000
 // object's and its Code the server's, so errors.Is(err, ErrAccessDenied)
 // tells whether any failed for that reason and errors.As reaches each. A
 // request that fails as a whole ends DeleteMany: its *Error, with no Key, is
-// joined as well, and later names are not attempted. A server that refuses
-// DeleteObjects (NotImplemented, or InvalidArgument for its checksum header)
-// gets one DeleteObject per name.
+// joined as well, and later names are not attempted. A server that wants
+// Content-MD5 on DeleteObjects (MissingContentMD5) or refuses the SDK's
+// checksum header gets Content-MD5 instead; one that has no DeleteObjects
+// (NotImplemented) gets one DeleteObject per name.
 func (d *Destination) DeleteMany(ctx context.Context, names []string) error {
 	keys := make([]string, len(names))
 	var errs []error
@@ -60,13 +61,15 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 	}
 	var out *s3.DeleteObjectsOutput
 	err = d.do(ctx, "delete-many", "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &d.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}})
-		return err
+		return d.withBodySums(false, func(sums func(*s3.Options)) error {
+			var err error
+			out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &d.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}}, sums)
+			return err
+		})
 	})
 	if code, _ := errorCode(err); code == "NotImplemented" || code == "InvalidArgument" {
-		// No DeleteObjects (GCS), or the SDK's checksum header for it
-		// refused (B2): one DeleteObject per key needs neither.
+		// No DeleteObjects (GCS), even with Content-MD5: one DeleteObject
+		// per key needs no body.
 		return d.deleteEach(ctx, keys), nil
 	}
 	if err != nil {

@@ -1,11 +1,15 @@
 package s3dest_test
 
 import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,5 +149,69 @@ func TestCleanupUploadsTruncatedWithoutMarkersFails(t *testing.T) {
 	})
 	if _, err := newDest(t, srv).CleanupUploads(t.Context(), 0); err == nil {
 		t.Error("CleanupUploads took a truncated page without markers for the end of the uploads")
+	}
+}
+
+// Servers that predate flexible checksums answer DeleteObjects without
+// Content-MD5 with MissingContentMD5, or refuse the SDK's checksum header:
+// DeleteMany sends Content-MD5 instead, learned once per Destination.
+func TestDeleteManyOnServersWithoutFlexibleChecksums(t *testing.T) {
+	for name, refuse := range map[string]func(h http.Header) (status int, code string){
+		"MissingContentMD5": func(h http.Header) (int, string) {
+			if h.Get("Content-Md5") == "" {
+				return http.StatusBadRequest, "MissingContentMD5"
+			}
+			return 0, ""
+		},
+		"checksum header refused": func(h http.Header) (int, string) {
+			for k := range h {
+				if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") || strings.ToLower(k) == "x-amz-sdk-checksum-algorithm" {
+					return http.StatusBadRequest, "InvalidArgument"
+				}
+			}
+			if h.Get("Content-Md5") == "" {
+				return http.StatusBadRequest, "MissingContentMD5"
+			}
+			return 0, ""
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := withBucket(t)
+			d := newDest(t, srv)
+			for _, n := range []string{"a", "b", "c"} {
+				put(t, d, n, "x")
+			}
+			var posts atomic.Int32
+			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || !r.URL.Query().Has("delete") {
+					return false
+				}
+				posts.Add(1)
+				if status, code := refuse(r.Header); status != 0 {
+					s3test.WriteError(w, r, status, code, "refused")
+					return true
+				}
+				body, _ := io.ReadAll(r.Body)
+				sum := md5.Sum(body)
+				if r.Header.Get("Content-Md5") != base64.StdEncoding.EncodeToString(sum[:]) {
+					s3test.WriteError(w, r, http.StatusBadRequest, "BadDigest", "wrong Content-MD5")
+					return true
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				return false
+			})
+			if err := d.DeleteMany(t.Context(), []string{"a", "b"}); err != nil {
+				t.Fatalf("DeleteMany: %v", err)
+			}
+			if err := d.DeleteMany(t.Context(), []string{"c"}); err != nil {
+				t.Fatalf("second DeleteMany: %v", err)
+			}
+			if n := posts.Load(); n != 3 {
+				t.Errorf("%d DeleteObjects requests, want 3: one refused, then Content-MD5 from the start", n)
+			}
+			if left := list(t, d); len(left) != 0 {
+				t.Errorf("left after DeleteMany: %v", left)
+			}
+		})
 	}
 }

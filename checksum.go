@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Integrity (docs/INTEGRITY.md): every upload carries a CRC32C the server
@@ -143,4 +144,51 @@ func checksumFallback(err error) (addMD5, dropCRC bool) {
 		return true, true
 	}
 	return false, false
+}
+
+// Requests whose body the SDK serializes (DeleteObjects, PutObjectRetention)
+// carry the flexible checksum the SDK computes (CRC32 since s3 v1.73).
+// Servers that predate flexible checksums (older MinIO, Ceph and others)
+// answer MissingContentMD5, or refuse the x-amz-checksum-* header: they get
+// Content-MD5 alone, learned once per Destination (Destination.md5Bodies).
+
+// withContentMD5 adds Content-MD5 to the SDK's checksum.
+func withContentMD5(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, smithyhttp.AddContentChecksumMiddleware)
+}
+
+// md5Only sends Content-MD5 instead of the SDK's flexible checksum.
+func md5Only(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		_, _ = s.Initialize.Remove("AWSChecksum:SetupInputContext")
+		_, _ = s.Finalize.Remove("AWSChecksum:ComputeInputPayloadChecksum")
+		return smithyhttp.AddContentChecksumMiddleware(s)
+	})
+}
+
+func sdkChecksum(*s3.Options) {}
+
+// withBodySums runs send with the SDK's checksum (and Content-MD5 too when
+// alsoMD5), and once more with Content-MD5 alone when the server refuses
+// that; a server that took Content-MD5 alone gets it from then on.
+func (d *Destination) withBodySums(alsoMD5 bool, send func(sums func(*s3.Options)) error) error {
+	if d.md5Bodies.Load() {
+		return send(md5Only)
+	}
+	first := sdkChecksum
+	if alsoMD5 {
+		first = withContentMD5
+	}
+	err := send(first)
+	if refused, _ := checksumFallback(err); !refused {
+		return err
+	}
+	if err := send(md5Only); err != nil {
+		return err
+	}
+	if !d.md5Bodies.Swap(true) {
+		code, _ := errorCode(err)
+		d.log.Info("s3dest: the server refused the SDK's request checksum; sending Content-MD5 instead", "bucket", d.bucket, "code", code)
+	}
+	return nil
 }

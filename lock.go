@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Object lock (S3's WORM retention; Duplicati's remote file locking): an
@@ -73,7 +72,8 @@ func (d *Destination) lockMode() string {
 // asks to bypass governance retention.
 // A bucket without object lock answers InvalidRequest ("Bucket is missing
 // Object Lock Configuration"): ErrInvalid, with a hint. The request carries
-// Content-MD5 and the SDK's CRC32, as S3 requires.
+// Content-MD5 and the SDK's CRC32, as S3 requires (Content-MD5 alone where
+// a server refuses the CRC32).
 func (d *Destination) SetLock(ctx context.Context, name string, until time.Time) error {
 	key, err := validateName(opSetLock, d.bucket, d.prefix, name)
 	if err != nil {
@@ -90,8 +90,10 @@ func (d *Destination) SetLock(ctx context.Context, name string, until time.Time)
 		},
 	}
 	return d.do(ctx, opSetLock, key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.PutObjectRetention(ctx, in, withContentMD5)
-		return err
+		return d.withBodySums(true, func(sums func(*s3.Options)) error {
+			_, err := c.PutObjectRetention(ctx, in, sums)
+			return err
+		})
 	})
 }
 
@@ -125,13 +127,6 @@ func (d *Destination) LockedUntil(ctx context.Context, name string) (time.Time, 
 		return time.Time{}, nil
 	}
 	return until, nil
-}
-
-// withContentMD5 adds Content-MD5 to a request whose body the SDK
-// serializes (PutObjectRetention): S3-compatible servers that predate
-// flexible checksums require it on object-lock requests.
-func withContentMD5(o *s3.Options) {
-	o.APIOptions = append(o.APIOptions, smithyhttp.AddContentChecksumMiddleware)
 }
 
 // uploadLock returns the lock fields of an upload that starts now: none

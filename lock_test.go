@@ -374,3 +374,27 @@ func TestURLLockDuration(t *testing.T) {
 		t.Errorf("WithLockOnUpload(-1h): %v, want ErrInvalid", err)
 	}
 }
+
+// A lock bucket on a server that predates flexible checksums refuses the
+// SDK's checksum header on PUT ?retention: SetLock sends Content-MD5 alone.
+func TestSetLockWithoutFlexibleChecksums(t *testing.T) {
+	f := newLockFake(t, true)
+	d := newDest(t, f.srv)
+	put(t, d, "vol", "data")
+	f.srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		for k := range r.Header {
+			if strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-") {
+				s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "x-amz-checksum-* is not supported")
+				return true
+			}
+		}
+		return f.hook(w, r)
+	})
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	if err := d.SetLock(t.Context(), "vol", until); err != nil {
+		t.Fatalf("SetLock: %v", err)
+	}
+	if got, err := d.LockedUntil(t.Context(), "vol"); err != nil || !got.Equal(until) {
+		t.Errorf("LockedUntil = %v, %v; want %v", got, err, until)
+	}
+}

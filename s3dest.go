@@ -38,6 +38,7 @@ type Destination struct {
 	noRestoreStatus atomic.Bool  // RestoreStatus in listings
 	putSums         atomic.Int32 // putCRC, putCRCAndMD5 or putMD5Only
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
+	md5Bodies       atomic.Bool  // Content-MD5 alone on bodies the SDK serializes (withBodySums)
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 
