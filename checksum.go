@@ -192,3 +192,18 @@ func (d *Destination) withBodySums(alsoMD5 bool, send func(sums func(*s3.Options
 	}
 	return nil
 }
+
+// resendDamaged makes send try once more when the server received other
+// bytes than were sent (BadDigest: a byte damaged on the way, by a link or
+// a proxy). The body is in memory or seekable: the second try sends the
+// same bytes again. A second BadDigest is ErrCorrupt.
+func (d *Destination) resendDamaged(key string, send func() error) func() error {
+	return func() error {
+		err := send()
+		if code, _ := errorCode(err); code == "BadDigest" || code == "XAmzContentSHA256Mismatch" {
+			d.log.Warn("s3dest: the server received damaged data; sending it once more", "key", key, "code", code)
+			err = send()
+		}
+		return err
+	}
+}

@@ -357,6 +357,49 @@ func TestConcurrentTransfersUnderFaults(t *testing.T) {
 
 // A server that received other bytes than Put's checksum says BadDigest:
 // the upload is corrupt, not retried, and says so.
+// One byte damaged on the way to the server (the fake checks the CRC32C
+// and answers BadDigest, as S3 does) costs one resend of that request, not
+// the upload; damaged twice, the upload fails as corrupt and stores nothing.
+func TestDamagedBodyIsSentOnceMore(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, tc := range []struct {
+		name, op string
+		size     int
+	}{
+		{"PutObject", "PutObject", 1000},
+		{"UploadPart", "UploadPart", 3<<20 + 5},
+	} {
+		for _, times := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s damaged %d times", tc.name, times), func(t *testing.T) {
+				srv := withBucket(t)
+				ft := &faults.Transport{}
+				d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+				data := randomBytes(tc.size, 21)
+				first := func(r *http.Request) bool { // PutObject, or part 1
+					return faults.Op(tc.op)(r) && r.URL.Query().Get("partNumber") <= "1"
+				}
+				ft.Add(faults.Fault{Match: first, Times: times, FlipRequest: true})
+				err := d.Put(t.Context(), "vol", bytes.NewReader(data))
+				if times == 1 {
+					if err != nil {
+						t.Fatalf("Put with one damaged request: %v", err)
+					}
+					if got := get(t, newDest(t, srv), "vol"); got != string(data) {
+						t.Error("the stored object differs from the data")
+					}
+					return
+				}
+				if !errors.Is(err, s3dest.ErrCorrupt) {
+					t.Errorf("Put with the request damaged twice = %v, want ErrCorrupt", err)
+				}
+				if _, err := newDest(t, srv).Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+					t.Errorf("Stat after the failed Put = %v, want ErrObjectNotFound", err)
+				}
+			})
+		}
+	}
+}
+
 func TestBadDigestIsCorrupt(t *testing.T) {
 	srv := withBucket(t)
 	ft := &faults.Transport{}

@@ -307,7 +307,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		in.ContentMD5 = aws.String(md5Base64(part))
 	}
 	var out *s3.UploadPartOutput
-	send := func() error {
+	send := d.resendDamaged(u.key, func() error {
 		u.idle.begin()
 		defer u.idle.end()
 		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
@@ -316,7 +316,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 			out, err = c.UploadPart(ctx, in)
 			return err
 		})
-	}
+	})
 	err := send()
 	if code, _ := errorCode(err); code == "MissingContentMD5" && in.ContentMD5 == nil {
 		if !u.addMD5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {

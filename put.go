@@ -100,7 +100,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		return d.wrap("put", key, err)
 	}
 	var out *s3.PutObjectOutput
-	send := func() error {
+	send := d.resendDamaged(key, func() error {
 		idle.begin()
 		defer idle.end()
 		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
@@ -109,7 +109,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 			out, err = c.PutObject(ctx, in)
 			return err
 		})
-	}
+	})
 	addMD5 := func(dropCRC bool) error {
 		if in.ContentMD5 == nil {
 			data, err := io.ReadAll(body())

@@ -28,6 +28,12 @@ type Fault struct {
 	Stall   bool   // block until the request's context ends
 	CutBody int    // forward, but end the response body after CutBody bytes (with an error)
 	Corrupt bool   // forward, but flip one byte of the response body
+	// FlipRequest forwards the request with one byte of its body flipped,
+	// as a faulty link or proxy would.
+	FlipRequest bool
+	// LoseAnswer forwards the request, lets the server act on it, then
+	// fails as if the connection broke before the answer arrived.
+	LoseAnswer bool
 
 	hits int
 }
@@ -119,9 +125,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			Request:       req,
 		}, nil
 	}
+	if f.FlipRequest && req.Body != nil && req.Body != http.NoBody {
+		req = req.Clone(req.Context())
+		req.Body = &corruptBody{r: req.Body}
+	}
 	resp, err := base.RoundTrip(req)
 	if err != nil {
 		return resp, err
+	}
+	if f.LoseAnswer {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	}
 	switch {
 	case f.CutBody > 0:
