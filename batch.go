@@ -128,9 +128,6 @@ func (d *Destination) CleanupUploads(ctx context.Context, olderThan time.Duratio
 				Bucket: &d.bucket, Prefix: &d.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker})
 			return err
 		})
-		if code, _ := errorCode(err); code == "NoSuchUpload" {
-			return aborted, nil // gofakes3's answer for a bucket that never had one
-		}
 		if err != nil {
 			return aborted, err
 		}

@@ -2,10 +2,7 @@ package s3test
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,6 +59,23 @@ func (s *Server) serveCopy(w http.ResponseWriter, r *http.Request, bucket, key s
 	s.fake.ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK {
 		s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+		// The copy of a multipart object is one part, with the full-object
+		// CRC32C of its bytes where the source had a CRC32C.
+		s.mu.Lock()
+		src := s.sums[srcBucket+"/"+srcKey]
+		s.mu.Unlock()
+		if src != nil {
+			sums := &objectSums{}
+			if m := etagTag.FindSubmatch(rec.Body.Bytes()); m != nil {
+				sums.etag = xmlText(m[1])
+			}
+			if src.checksum != "" {
+				sums.checksum, sums.typ = crcOf(s.objectData(bucket, key)), "FULL_OBJECT"
+			}
+			s.mu.Lock()
+			s.sums[bucket+"/"+key] = sums
+			s.mu.Unlock()
+		}
 	}
 	copyResponse(w, rec)
 }
@@ -102,8 +116,9 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, srcBucke
 		copyResponse(w, rec)
 		return
 	}
-	sum := crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))
+	sum := crcOf(body)
+	s.notePart(r.URL.Query(), sum, int64(len(body)))
 	w.Header().Set("Content-Type", "application/xml")
 	fmt.Fprintf(w, `<CopyPartResult><ETag>%s</ETag><ChecksumCRC32C>%s</ChecksumCRC32C></CopyPartResult>`,
-		xmlEscape(rec.Header().Get("ETag")), base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum)))
+		xmlEscape(rec.Header().Get("ETag")), sum)
 }

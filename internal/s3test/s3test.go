@@ -67,14 +67,14 @@ type Server struct {
 	reqs     []Request
 	classes  map[string]string        // "bucket/key" -> storage class, as AWS would report it
 	restores map[string]*restoreState // "bucket/key" -> archive state
-	// multipartSums are the full-object CRC32Cs of completed multipart
-	// uploads, by "bucket/key".
-	multipartSums map[string]string
+	uploads  map[string]*mpuState     // uploads in progress, by upload ID
+	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
 }
 
 // Start starts a fake server on a free loopback port. Close stops it.
 func Start() *Server {
-	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{}, multipartSums: map[string]string{}}
+	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
+		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -214,7 +214,9 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 	switch {
 	case r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") != "":
 		s.serveCopy(w, r, bucket, key)
-	case r.Method == http.MethodPut && key != "" && !q.Has("partNumber"):
+	case r.Method == http.MethodPut && key != "" && q.Has("partNumber"):
+		s.uploadPart(w, r)
+	case r.Method == http.MethodPut && key != "":
 		rec := httptest.NewRecorder()
 		s.fake.ServeHTTP(rec, r)
 		if rec.Code == http.StatusOK {
@@ -222,36 +224,30 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 		}
 		copyResponse(w, rec)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
-		rec := httptest.NewRecorder()
-		s.fake.ServeHTTP(rec, r)
-		if rec.Code == http.StatusOK {
-			// gofakes3 forgets the full-object checksum of a multipart
-			// upload; AWS records the one Complete carries.
-			s.mu.Lock()
-			s.multipartSums[bucket+"/"+key] = r.Header.Get("X-Amz-Checksum-Crc32c")
-			s.mu.Unlock()
-		}
-		copyResponse(w, rec)
+		s.completeUpload(w, r, bucket, key)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploads"):
-		s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+		s.createUpload(w, r, bucket, key)
+	case r.Method == http.MethodDelete && key != "" && q.Has("uploadId"):
+		s.mu.Lock()
+		delete(s.uploads, q.Get("uploadId"))
+		s.mu.Unlock()
 		s.fake.ServeHTTP(w, r)
+	case r.Method == http.MethodHead && key != "" && q.Has("partNumber"):
+		s.headPart(w, r, bucket, key)
 	case r.Method == http.MethodHead && key != "":
 		rec := httptest.NewRecorder()
-		s.fake.ServeHTTP(rec, r)
+		s.serveObjectHeaders(rec, r, bucket, key)
 		if rec.Code == http.StatusOK {
 			if c := s.Class(bucket, key); c != "STANDARD" {
 				rec.Header().Set("X-Amz-Storage-Class", c)
 			} else {
 				rec.Header().Del("X-Amz-Storage-Class")
 			}
-			s.mu.Lock()
-			if sum := s.multipartSums[bucket+"/"+key]; sum != "" {
-				setFullObjectSum(rec.Header(), sum)
-			}
-			s.mu.Unlock()
 		}
 		copyResponse(w, rec)
-	case r.Method == http.MethodGet && key == "" && !q.Has("location") && !q.Has("uploads"):
+	case r.Method == http.MethodGet && key == "" && q.Has("uploads"):
+		s.listUploads(w, r, bucket)
+	case r.Method == http.MethodGet && key == "" && !q.Has("location"):
 		wantRestore := strings.Contains(r.Header.Get("X-Amz-Optional-Object-Attributes"), "RestoreStatus")
 		if wantRestore && s.RejectRestoreStatus {
 			WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Invalid attribute name specified.")
@@ -270,14 +266,8 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 		copyHeader(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(body)
-	case r.Method == http.MethodGet && key != "" && r.Header.Get("Range") == "":
-		s.mu.Lock()
-		sum := s.multipartSums[bucket+"/"+key]
-		s.mu.Unlock()
-		if sum != "" {
-			w = &fullObjectSum{ResponseWriter: w, sum: sum}
-		}
-		s.fake.ServeHTTP(w, r)
+	case r.Method == http.MethodGet && key != "" && !q.Has("uploadId"):
+		s.serveObjectHeaders(w, r, bucket, key)
 	case r.Method == http.MethodDelete && key != "" && len(q) == 0:
 		s.setClass(bucket, key, "")
 		s.fake.ServeHTTP(w, r)
@@ -300,7 +290,7 @@ func (s *Server) setClass(bucket, key, class string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.restores, bucket+"/"+key) // a new object: no restore, no tier
-	delete(s.multipartSums, bucket+"/"+key)
+	delete(s.sums, bucket+"/"+key)
 	if class == "" {
 		delete(s.classes, bucket+"/"+key)
 		return
@@ -330,47 +320,22 @@ func eachEntry(body []byte, fn func(entry []byte, key string) []byte) []byte {
 	})
 }
 
-// fixListing writes each object's storage class into a listing.
+// fixListing writes each object's storage class, and the ETag S3 gives
+// multipart objects, into a listing.
 func (s *Server) fixListing(bucket string, body []byte) []byte {
 	return eachEntry(body, func(entry []byte, key string) []byte {
+		s.mu.Lock()
+		sums := s.sums[bucket+"/"+key]
+		s.mu.Unlock()
+		if sums != nil {
+			entry = etagTag.ReplaceAll(entry, []byte("<ETag>"+xmlEscape(sums.etag)+"</ETag>"))
+		}
 		class := "<StorageClass>" + xmlEscape(s.Class(bucket, key)) + "</StorageClass>"
 		if listClass.Match(entry) {
 			return listClass.ReplaceAll(entry, []byte(class))
 		}
 		return bytes.Replace(entry, []byte("</Contents>"), []byte(class+"</Contents>"), 1)
 	})
-}
-
-// fullObjectSum reports a multipart upload's full-object CRC32C on a 200
-// answer, over whatever checksum gofakes3 kept from an older object of the
-// same name.
-type fullObjectSum struct {
-	http.ResponseWriter
-	sum         string
-	wroteHeader bool
-}
-
-func (f *fullObjectSum) WriteHeader(code int) {
-	if f.wroteHeader {
-		return // net/http would ignore it too, noisily
-	}
-	if code == http.StatusOK {
-		setFullObjectSum(f.Header(), f.sum)
-	}
-	f.wroteHeader = true
-	f.ResponseWriter.WriteHeader(code)
-}
-
-func (f *fullObjectSum) Write(b []byte) (int, error) {
-	if !f.wroteHeader {
-		f.WriteHeader(http.StatusOK)
-	}
-	return f.ResponseWriter.Write(b)
-}
-
-func setFullObjectSum(h http.Header, sum string) {
-	h.Set("X-Amz-Checksum-Crc32c", sum)
-	h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
 }
 
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
