@@ -125,7 +125,7 @@ func TestCleanupUploads(t *testing.T) {
 	if n, err := d.CleanupUploads(t.Context(), 0); n != 2 || err != nil {
 		t.Errorf("CleanupUploads(0) = %d, %v; want the 2 under the prefix", n, err)
 	}
-	left := uploadsLeft(t, d)
+	left := uploadsLeft(t, newDest(t, srv)) // the whole bucket
 	if len(left) != 1 || !strings.HasPrefix(left[0], "desktop/c ") {
 		t.Errorf("uploads left: %v, want only desktop/c's", left)
 	}

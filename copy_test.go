@@ -3,7 +3,11 @@ package s3dest_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,4 +101,60 @@ func TestRenameLargeFailureLeavesSource(t *testing.T) {
 	if _, err := d.Stat(t.Context(), "moved"); !errors.Is(err, s3dest.ErrObjectNotFound) {
 		t.Errorf("Stat(moved) after a failed rename: %v, want ErrObjectNotFound", err)
 	}
+}
+
+// A server whose UploadPartCopy answers the source's whole-object CRC32C as
+// each part's checksum (versitygw v1.8.0) refuses the copy's Complete with
+// BadDigest: the copy is made again without checksums, and later copies go
+// without them from the start.
+func TestRenameLargeWhenPartChecksumsAreWrong(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithLimitsForTest(0, 1<<20, 256<<10))
+	data := randomBytes(2<<20+3, 13)
+	put(t, d, "big", string(data))
+	put(t, d, "big2", string(data))
+	whole := crc32c(string(data))
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			// The server adds up the part checksums it answered: they do
+			// not give the whole object's.
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte(whole)) {
+				s3test.WriteError(w, r, http.StatusBadRequest, "BadDigest", "The CRC32C you specified did not match the calculated checksum.")
+				return true
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			return false
+		}
+		if r.Method != http.MethodPut || r.Header.Get("X-Amz-Copy-Source") == "" || !r.URL.Query().Has("partNumber") {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeFake(rec, r)
+		body := regexp.MustCompile(`<ChecksumCRC32C>[^<]*</ChecksumCRC32C>`).ReplaceAll(rec.Body.Bytes(),
+			[]byte("<ChecksumCRC32C>"+whole+"</ChecksumCRC32C>"))
+		rec.Body = bytes.NewBuffer(body)
+		rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		relay(w, rec)
+		return true
+	})
+	for _, name := range []string{"big", "big2"} {
+		srv.ResetRequests()
+		if err := d.Rename(t.Context(), name, name+"-moved"); err != nil {
+			t.Fatalf("Rename(%s): %v", name, err)
+		}
+		if got := get(t, d, name+"-moved"); got != string(data) {
+			t.Errorf("%s-moved differs from the data", name)
+		}
+		creates := 0
+		for _, r := range srv.Requests() {
+			if r.Method == http.MethodPost && r.Query.Has("uploads") {
+				creates++
+			}
+		}
+		if want := map[string]int{"big": 2, "big2": 1}[name]; creates != want {
+			t.Errorf("Rename(%s): %d CreateMultipartUpload, want %d", name, creates, want)
+		}
+	}
+	assertNoUploads(t, d)
 }

@@ -3,12 +3,23 @@ package s3dest
 import (
 	"cmp"
 	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -88,300 +99,324 @@ func partSizeAt(base int64, n int) int64 {
 	return min(size, maxPartSize)
 }
 
-// upload is one streaming multipart upload.
-type upload struct {
-	d        *Destination
-	key      string
-	class    types.StorageClass // WithStorageClass, or WithStorageClassFunc of name and size
-	lock     bool               // lock it as WithLockOnUpload says
-	id       string
-	base     int64   // first part size
-	fixed    bool    // the length is known: all parts are base bytes
-	sums     sumMode // what the server took at create
-	addMD5   atomic.Bool
-	idle     *idleTimer
-	progress *reporter
-	src      *source // what Put reads; nil for a copy
-
-	ctx    context.Context // ends at the first failure
-	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup
-	slots  chan struct{} // one per part in flight
-	free   chan []byte   // buffers not in use
-	nbuf   int           // buffers allocated (touched only by the reading goroutine)
+// mpu is one multipart upload on the server, from its creation to its
+// completion or abort: the one lifecycle that streaming uploads (Put) and
+// multipart copies (Rename) share. It chooses the checksum mode the server
+// takes, keeps the parts stored, completes the object and checks what the
+// server assembled, and never leaves an upload behind that a lost answer
+// made (createOnce, verifyLost).
+type mpu struct {
+	d    *Destination
+	op   string // the Op of its errors: "put" or "rename"
+	key  string
+	id   string
+	sums sumMode     // what the server took at create
+	md5  atomic.Bool // parts carry Content-MD5 (uploads only)
+	// full is the full-object CRC32C a copy completes with (its source's);
+	// an upload's is combined from its parts.
+	full string
 
 	mu    sync.Mutex
 	parts []types.CompletedPart
-	crcs  []uint32
+	crcs  []uint32 // CRC32C of each part, when known
+	known []bool   // crcs[i] is known
 	sizes []int64
-	err   error
 }
 
-// putStream uploads what src reads: in one PutObject when it ends within the
-// first part, else in parts. size is the length r announced, -1 if none.
-func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, size int64) error {
-	conc, key := d.concurrency(), p.key
-	u := &upload{d: d, key: key, class: p.class, lock: p.lock, base: d.partSize(), idle: p.idle, progress: d.reporter(p.name, size),
-		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
-	if size >= 0 {
-		// Fixed parts, large enough for 10,000 to hold the whole object.
-		const mib = 1 << 20
-		u.base = max(u.base, (size+maxParts*mib-1)/(maxParts*mib)*mib)
-		u.fixed = true
-	}
-	buf := u.buffer(1)
-	if size >= 0 && size < int64(len(buf)) {
-		buf = buf[:size]
-	}
-	n, err := src.fill(ctx, buf)
-	if ctx.Err() != nil {
-		return d.wrap("put", key, context.Cause(ctx))
-	}
-	if err == nil && int64(n) == size {
-		// All the bytes r announced: it must end here.
-		var one [1]byte
-		switch m, err2 := src.fill(ctx, one[:]); {
-		case m > 0:
-			err = fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size)
-		case err2 == io.EOF:
-			err = io.EOF
-		case ctx.Err() != nil:
-			return d.wrap("put", key, context.Cause(ctx))
-		default:
-			err = err2
-		}
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		defer u.release(buf)
-		if size >= 0 && int64(n) != size {
-			return d.wrap("put", key, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size))
-		}
-		return d.putBytes(ctx, p, buf[:n])
-	}
-	defer u.release(nil) // after the parts' senders have all returned their buffers
-	if err != nil {
-		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
-	}
-	if err := u.create(ctx); err != nil {
-		return err
-	}
-	u.ctx, u.cancel = context.WithCancelCause(ctx)
-	defer u.cancel(nil)
-	total := u.stream(buf, size)
-	u.wg.Wait()
-	if err := u.failure(ctx); err != nil {
-		u.abort(ctx)
-		return d.wrap("put", key, err)
-	}
-	if err := u.complete(ctx, total); err != nil {
-		return err
-	}
-	u.progress.finish(total)
-	return nil
-}
+// sumMode is how a multipart upload is checked.
+type sumMode int
 
-// stream reads the source part by part, starting with first (part 1, full),
-// and starts an upload of each. It returns the bytes read; a failure is in
-// u.err.
-func (u *upload) stream(part []byte, size int64) int64 {
-	var total int64
-	probe := make([]byte, 32<<10)
-	last := false
-	for n := 1; ; n++ {
-		if n > maxParts {
-			u.fail(fmt.Errorf("more than %d parts: the object is over S3's size limit", maxParts))
-			return total
+const (
+	sumFull      sumMode = iota // CRC32C parts and a FULL_OBJECT CRC32C (AWS, versitygw)
+	sumComposite                // CRC32C parts, a checksum of checksums (R2's only CRC32C type)
+	sumNone                     // Content-MD5 parts: no flexible checksums (B2)
+)
+
+// create starts the upload in the strongest checksum mode the server takes,
+// from strongest on: a full-object CRC32C, else a composite CRC32C, else no
+// flexible checksum (with Content-MD5 on every part). What the server
+// refused is remembered for the Destination's later uploads.
+func (m *mpu) create(ctx context.Context, in *s3.CreateMultipartUploadInput, strongest sumMode) error {
+	d := m.d
+	// Start from the strongest mode this server took before: a refusal
+	// costs one request per Destination, not one per upload.
+	start := max(strongest, sumMode(d.multipartSums.Load()))
+	for m.sums = start; ; m.sums++ {
+		in.ChecksumAlgorithm, in.ChecksumType = types.ChecksumAlgorithmCrc32c, types.ChecksumTypeFullObject
+		switch m.sums {
+		case sumComposite:
+			in.ChecksumType = ""
+		case sumNone:
+			in.ChecksumAlgorithm, in.ChecksumType = "", ""
 		}
-		select {
-		case u.slots <- struct{}{}:
-		case <-u.ctx.Done():
-			return total
-		}
-		if u.ctx.Err() != nil { // both were ready: select chose at random
-			<-u.slots
-			return total
-		}
-		total += int64(len(part))
-		u.wg.Add(1)
-		go u.send(int32(n), part)
-		if last {
-			break
-		}
-		// Probe for more data before taking a buffer, so that the end of
-		// the stream costs no buffer.
-		k, err := u.src.fill(u.ctx, probe)
-		if u.ctx.Err() != nil {
-			return total
-		}
-		if k == 0 && err == io.EOF {
-			break
-		}
-		if err == nil || err == io.ErrUnexpectedEOF {
-			next := u.buffer(n + 1)
-			copy(next, probe[:k])
-			var m int
-			if err == nil {
-				m, err = u.src.fill(u.ctx, next[k:])
-				if u.ctx.Err() != nil {
-					return total
-				}
+		err := m.createOnce(ctx, in)
+		if err == nil {
+			if m.sums > start {
+				d.multipartSums.Store(int32(m.sums))
 			}
-			part, last = next[:k+m], err != nil
-			k += m
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				err = nil
-			}
+			return nil
 		}
-		if err != nil {
-			u.fail(fmt.Errorf("reading the data to upload, after %d bytes: %w", total+int64(k), err))
-			return total
+		if _, refused := checksumFallback(err); !refused || m.sums == sumNone || d.lockRefused(err) {
+			return err
 		}
+		d.log.Info("s3dest: the server refused a multipart checksum mode; trying a weaker one", "key", m.key,
+			"mode", []string{"full-object CRC32C", "composite CRC32C"}[m.sums], "error", err)
 	}
-	if size >= 0 && total != size {
-		u.fail(fmt.Errorf("the reader delivered %d bytes, not the %d it announced", total, size))
-	}
-	return total
 }
 
-// buffer returns a buffer for part n: a free one when there is one, else a
-// new one. The reading goroutine holds at most one and each part in flight
-// one, so there are never more than concurrency + 1.
-func (u *upload) buffer(n int) []byte {
-	size := u.base
-	if !u.fixed {
-		size = partSizeAt(u.base, n)
+// createOnce sends one CreateMultipartUpload. When its answer is lost, the
+// SDK's retry creates a second upload, and the first stays, billed, with
+// nobody to complete or abort it; a create that ends without an answer may
+// have started one too. So when the request went out more than once, or
+// failed in a way the server may have acted on, the uploads of this key
+// the server started since are aborted, but for the one returned.
+func (m *mpu) createOnce(ctx context.Context, in *s3.CreateMultipartUploadInput) error {
+	d := m.d
+	var attempts atomic.Int32
+	began := time.Now()
+	var out *s3.CreateMultipartUploadOutput
+	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		out, err = c.CreateMultipartUpload(ctx, in, countAttempts(&attempts))
+		return err
+	})
+	if err == nil {
+		m.id = aws.ToString(out.UploadId)
 	}
-	select {
-	case b := <-u.free:
-		if int64(cap(b)) >= size {
-			return b[:size]
-		}
-		u.nbuf-- // too small now that parts have grown: let it go
-	default:
+	if attempts.Load() > 1 || err != nil && mayHaveActed(err) {
+		m.abortOthers(ctx, time.Since(began))
 	}
-	u.nbuf++
-	if p, ok := u.d.parts.Get().(*[]byte); ok && int64(cap(*p)) >= size {
-		return (*p)[:size]
-	}
-	return make([]byte, size)
+	return err
 }
 
-// release gives the upload's buffers to the Destination for later uploads:
-// memory once touched is cheaper to reuse than fresh memory (page faults).
-func (u *upload) release(extra []byte) {
-	if extra != nil && !u.src.lost.Load() { // else the abandoned Read may still write to it
-		u.d.parts.Put(&extra)
+// mayHaveActed reports a failure after which the server may still have done
+// what was asked: no answer came (a broken connection, a timeout), or a
+// server error.
+func mayHaveActed(err error) bool {
+	_, status := errorCode(err)
+	return status == 0 || status >= 500
+}
+
+// countAttempts counts the tries the SDK makes of one request.
+func countAttempts(n *atomic.Int32) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Finalize.Insert(middleware.FinalizeMiddlewareFunc("s3dest:CountAttempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+					middleware.FinalizeOutput, middleware.Metadata, error) {
+					n.Add(1)
+					return next.HandleFinalize(ctx, in)
+				}), "Retry", middleware.After)
+		})
 	}
+}
+
+// abortOthers aborts the uploads of the key that the server started within
+// the last `within` (by the server's clock: the listing's Date), but for
+// m.id: those a create whose answer was lost left. It runs on a fresh
+// context, since the caller's may be what ended the create.
+func (m *mpu) abortOthers(ctx context.Context, within time.Duration) {
+	d := m.d
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
+	defer cancel()
+	var keyMarker, idMarker *string
 	for {
-		select {
-		case b := <-u.free:
-			u.d.parts.Put(&b)
-		default:
+		out, err := d.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
+			Bucket: &d.bucket, Prefix: &m.key, KeyMarker: keyMarker, UploadIdMarker: idMarker})
+		if err != nil {
+			d.log.Warn("s3dest: could not look for uploads a lost CreateMultipartUpload answer left: CleanupUploads will remove them",
+				"key", m.key, "error", err)
 			return
 		}
+		now := time.Now()
+		if raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response); ok {
+			if t, err := http.ParseTime(raw.Header.Get("Date")); err == nil {
+				now = t
+			}
+		}
+		// Date has a resolution of a second.
+		since := now.Add(-within - 2*time.Second)
+		for _, up := range out.Uploads {
+			id := aws.ToString(up.UploadId)
+			if aws.ToString(up.Key) != m.key || id == m.id || up.Initiated == nil || up.Initiated.Before(since) {
+				continue
+			}
+			_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &id})
+			if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
+				d.log.Warn("s3dest: could not abort an upload a lost answer left: CleanupUploads will remove it",
+					"key", m.key, "upload", id, "error", err)
+				continue
+			}
+			d.log.Info("s3dest: aborted an upload that a lost CreateMultipartUpload answer left", "key", m.key, "upload", id)
+		}
+		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextKeyMarker) == "" && aws.ToString(out.NextUploadIdMarker) == "" {
+			return
+		}
+		keyMarker, idMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
 }
 
-// send uploads one part; it returns the buffer, then the slot.
-func (u *upload) send(n int32, part []byte) {
-	defer u.wg.Done()
-	err := u.sendPart(n, part)
-	if err != nil {
-		u.fail(err) // before the slot frees, so that no further part starts
+// addPart records a stored part; crc is its CRC32C when known.
+func (m *mpu) addPart(n int32, etag *string, crc *uint32, size int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for int(n) > len(m.parts) {
+		m.parts = append(m.parts, types.CompletedPart{})
+		m.crcs, m.known, m.sizes = append(m.crcs, 0), append(m.known, false), append(m.sizes, 0)
 	}
-	u.free <- part[:0]
-	<-u.slots
+	p := types.CompletedPart{PartNumber: aws.Int32(n), ETag: etag}
+	if crc != nil {
+		m.crcs[n-1], m.known[n-1] = *crc, true
+		if m.sums != sumNone {
+			p.ChecksumCRC32C = aws.String(crcBase64(*crc))
+		}
+	}
+	m.parts[n-1], m.sizes[n-1] = p, size
 }
 
-func (u *upload) sendPart(n int32, part []byte) error {
-	d := u.d
-	crc := crc32.Checksum(part, crc32cTable)
-	in := &s3.UploadPartInput{
-		Bucket: &d.bucket, Key: &u.key, UploadId: &u.id, PartNumber: aws.Int32(n),
-		ContentLength: aws.Int64(int64(len(part))),
+// fullSum is the full-object CRC32C: a copy's source's, else combined from
+// the parts' (crc32cCombine), "" when a part's is unknown.
+func (m *mpu) fullSum() string {
+	if m.full != "" {
+		return m.full
 	}
-	if u.sums != sumNone {
-		in.ChecksumCRC32C = aws.String(crcBase64(crc))
+	if len(m.crcs) == 0 || slices.Contains(m.known, false) {
+		return ""
 	}
-	if u.sums == sumNone || u.addMD5.Load() {
-		in.ContentMD5 = aws.String(md5Base64(part))
+	full := m.crcs[0]
+	for i := 1; i < len(m.crcs); i++ {
+		full = crc32cCombine(full, m.crcs[i], m.sizes[i])
 	}
-	var out *s3.UploadPartOutput
-	send := d.resendDamaged(u.key, func() error {
-		u.idle.begin()
-		defer u.idle.end()
-		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
-			in.Body = &sliceBody{data: part, it: u.idle}
+	return crcBase64(full)
+}
+
+// compositeSum is S3's composite CRC32C of the parts: the CRC32C of their
+// CRC32Cs, "-N"; "" when a part's is unknown.
+func (m *mpu) compositeSum() string {
+	if len(m.crcs) == 0 || slices.Contains(m.known, false) {
+		return ""
+	}
+	b := make([]byte, 0, 4*len(m.crcs))
+	for _, c := range m.crcs {
+		b = binary.BigEndian.AppendUint32(b, c)
+	}
+	return crcBase64(crc32.Checksum(b, crc32cTable)) + "-" + strconv.Itoa(len(m.crcs))
+}
+
+// etag is S3's ETag of a multipart object: the MD5 of the part MD5s (the
+// parts' ETags), "-N"; "" when a part's ETag is no MD5 (SSE-KMS, some
+// servers).
+func (m *mpu) etag() string {
+	h := md5.New()
+	for _, p := range m.parts {
+		raw, err := hex.DecodeString(strings.Trim(aws.ToString(p.ETag), `"`))
+		if err != nil || len(raw) != md5.Size {
+			return ""
+		}
+		h.Write(raw)
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(m.parts))
+}
+
+// complete assembles the parts, giving the server the full-object CRC32C to
+// check them against. A server that accepted a full-object upload but
+// refuses to complete it so (some MinIO versions answer InvalidPart) gets
+// one more try without the full-object checksum: each part was verified. A
+// checksum the server answers that is not the upload's deletes the object
+// (ErrCorrupt). When the answer is lost and the retry finds the upload gone
+// (NoSuchUpload), the object is checked against the upload instead.
+func (m *mpu) complete(ctx context.Context, total int64) error {
+	d := m.d
+	in := &s3.CompleteMultipartUploadInput{
+		Bucket: &d.bucket, Key: &m.key, UploadId: &m.id, MpuObjectSize: aws.Int64(total),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: m.parts},
+	}
+	if full := m.fullSum(); m.sums == sumFull && full != "" {
+		in.ChecksumCRC32C, in.ChecksumType = aws.String(full), types.ChecksumTypeFullObject
+	}
+	var out *s3.CompleteMultipartUploadOutput
+	send := func() error {
+		return d.do(ctx, m.op, m.key, 0, func(ctx context.Context, c *s3.Client) error {
 			var err error
-			out, err = c.UploadPart(ctx, in)
+			out, err = c.CompleteMultipartUpload(ctx, in)
 			return err
 		})
-	})
+	}
 	err := send()
-	if code, _ := errorCode(err); code == "MissingContentMD5" && in.ContentMD5 == nil {
-		if !u.addMD5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
-			d.log.Info("s3dest: the server requires Content-MD5; sending it with every part", "key", u.key)
+	if code, _ := errorCode(err); in.ChecksumType != "" && (code == "InvalidPart" || code == "InvalidArgument" ||
+		code == "InvalidRequest" || code == "NotImplemented") {
+		d.log.Info("s3dest: the server refused to complete with a full-object checksum; completing without", "key", m.key, "error", err)
+		in.ChecksumCRC32C, in.ChecksumType = nil, ""
+		if err = send(); err == nil {
+			// Later uploads ask for composite checksums from the start.
+			d.multipartSums.CompareAndSwap(int32(sumFull), int32(sumComposite))
 		}
-		in.ContentMD5 = aws.String(md5Base64(part))
-		err = send()
+	}
+	if code, _ := errorCode(err); code == "NoSuchUpload" {
+		if verr := m.verifyLost(ctx, total); verr != nil {
+			return d.wrap(m.op, m.key, fmt.Errorf("%w; %w", verr, err))
+		}
+		d.log.Info("s3dest: the answer to CompleteMultipartUpload was lost; the object stored is the one uploaded", "key", m.key)
+		return nil
 	}
 	if err != nil {
-		return partError(n, err)
+		m.abort(ctx)
+		return err
 	}
-	u.mu.Lock()
-	for int(n) > len(u.parts) {
-		u.parts = append(u.parts, types.CompletedPart{})
-		u.crcs = append(u.crcs, 0)
-		u.sizes = append(u.sizes, 0)
+	if got := aws.ToString(out.ChecksumCRC32C); got != "" && !m.matches(got) {
+		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled CRC32C %s, not the upload's", got))
 	}
-	u.parts[n-1] = types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32C: in.ChecksumCRC32C}
-	u.crcs[n-1], u.sizes[n-1] = crc, int64(len(part))
-	u.mu.Unlock()
-	u.progress.add(int64(len(part)))
 	return nil
 }
 
-// partError names the part in the cause of an *Error.
-func partError(n int32, err error) error {
-	if e, ok := err.(*Error); ok {
-		e.Err = fmt.Errorf("part %d: %w", n, e.Err)
-		return e
+// matches reports whether a CRC32C the server answered is the upload's:
+// its full-object or, "-N", its composite checksum. One s3dest cannot
+// compute (a part's CRC32C unknown) is taken as it is.
+func (m *mpu) matches(sum string) bool {
+	want := m.fullSum()
+	if strings.Contains(sum, "-") {
+		want = m.compositeSum()
 	}
-	return fmt.Errorf("part %d: %w", n, err)
+	return want == "" || sum == want
 }
 
-// fail records the first failure and stops the upload.
-func (u *upload) fail(err error) {
-	u.mu.Lock()
-	if u.err == nil {
-		u.err = err
-	}
-	u.mu.Unlock()
-	u.cancel(err)
-}
-
-// failure returns why the upload failed: the caller's context's end (or
-// the idle timeout), else the first failure.
-func (u *upload) failure(parent context.Context) error {
-	if err := context.Cause(parent); err != nil {
+// verifyLost checks, after Complete's answer was lost and its retry found
+// the upload gone, that the object stored is the one uploaded: its size,
+// and its full-object or composite CRC32C, or else its multipart ETag. Any
+// of them matching is proof enough; none to compare is an error, as is a
+// mismatch: another writer's object, or an upload aborted meanwhile.
+func (m *mpu) verifyLost(ctx context.Context, total int64) error {
+	d := m.d
+	var head *s3.HeadObjectOutput
+	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		head, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &m.key, ChecksumMode: types.ChecksumModeEnabled})
 		return err
+	})
+	if err != nil {
+		return fmt.Errorf("the upload is gone and the object could not be read to check it: %v", err)
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.err != nil {
-		return u.err
+	if size := aws.ToInt64(head.ContentLength); size != total {
+		return fmt.Errorf("the upload is gone and the object stored has %d bytes, not the %d uploaded", size, total)
 	}
-	return context.Cause(u.ctx)
+	if sum := aws.ToString(head.ChecksumCRC32C); sum != "" && m.matches(sum) &&
+		(strings.Contains(sum, "-") && m.compositeSum() != "" || !strings.Contains(sum, "-") && m.fullSum() != "") {
+		return nil
+	}
+	if etag := m.etag(); etag != "" && strings.Trim(aws.ToString(head.ETag), `"`) == etag {
+		return nil
+	}
+	return errors.New("the upload is gone and the object stored cannot be shown to be the one uploaded")
 }
 
 // abort removes the upload and its parts, on a fresh context: the caller's
 // may be the reason for the failure.
-func (u *upload) abort(ctx context.Context) {
-	d := u.d
+func (m *mpu) abort(ctx context.Context) {
+	d := m.d
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
 	defer cancel()
-	_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &u.key, UploadId: &u.id})
+	_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
 	if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
-		d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", u.key, "upload", u.id, "error", err)
+		d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
 	}
 }

@@ -39,6 +39,7 @@ type Destination struct {
 	putSums         atomic.Int32 // putCRC, putCRCAndMD5 or putMD5Only
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
 	md5Bodies       atomic.Bool  // Content-MD5 alone on bodies the SDK serializes (withBodySums)
+	copyNoSums      atomic.Bool  // multipart copies without checksums: the server's part checksums are wrong
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 

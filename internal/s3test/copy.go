@@ -35,7 +35,7 @@ func (s *Server) serveCopy(w http.ResponseWriter, r *http.Request, bucket, key s
 	head := httptest.NewRequest(http.MethodHead, "/", nil)
 	head.URL.Path = "/" + srcBucket + "/" + srcKey
 	rec := httptest.NewRecorder()
-	s.fake.ServeHTTP(rec, head)
+	s.serveObjectHeaders(rec, head, srcBucket, srcKey)
 	if rec.Code != http.StatusOK {
 		code := "NoSuchKey"
 		if rec.Code != http.StatusNotFound {

@@ -1,0 +1,196 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/faults"
+	"github.com/s3dest/s3dest/internal/s3test"
+)
+
+// Answers that are lost after the server acted: the SDK tries again and
+// sees the effect of the first try. The verdict must be the truth, and
+// nothing may be left behind.
+
+// checksumModes are the servers s3dest meets: full-object CRC32C (AWS,
+// versitygw), composite only (R2, some MinIO), none (B2, older servers).
+var checksumModes = map[string]s3test.Hook{
+	"full-object": nil,
+	"composite": func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("uploads") && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Type"), "FULL_OBJECT") {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "full-object checksums are not supported")
+			return true
+		}
+		return false
+	},
+	"none": func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
+			return true
+		}
+		return false
+	},
+}
+
+// A lost answer to CompleteMultipartUpload: the retry finds the upload gone
+// (404 NoSuchUpload). The object is stored; Put must say so.
+func TestLostCompleteAnswer(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for mode, hook := range checksumModes {
+		t.Run(mode, func(t *testing.T) {
+			srv := withBucket(t)
+			srv.SetHook(hook)
+			ft := &faults.Transport{}
+			d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+			ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
+			data := randomBytes(3<<20+7, 31)
+			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
+				t.Fatalf("Put whose Complete answer was lost: %v, want nil (the object is stored)", err)
+			}
+			if got := get(t, d, "vol"); got != string(data) {
+				t.Error("the object differs from the data")
+			}
+			assertNoUploads(t, d)
+		})
+	}
+}
+
+// The object found after a lost Complete answer is not the upload's (a
+// writer replaced it, or the upload was aborted and an older object
+// stays): Put fails, and never as "not found".
+func TestLostCompleteAnswerWrongObject(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	data := randomBytes(3<<20+7, 32)
+	other := randomBytes(3<<20+7, 33)
+	for mode, hook := range checksumModes {
+		for _, replace := range []bool{true, false} {
+			t.Run(mode+map[bool]string{true: "/replaced", false: "/aborted"}[replace], func(t *testing.T) {
+				srv := withBucket(t)
+				ft := &faults.Transport{}
+				d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+				put(t, d, "vol", string(other[:len(other)-1])) // an older object of another size
+				srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+					if hook != nil && hook(w, r) {
+						return true
+					}
+					if r.Method != http.MethodPost || !r.URL.Query().Has("uploadId") {
+						return false
+					}
+					if !replace {
+						s3test.WriteError(w, r, http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist.")
+						return true
+					}
+					// Complete, then another writer stores its object of the
+					// same size before the retry arrives.
+					rec := httptest.NewRecorder()
+					srv.ServeFake(rec, r)
+					put := httptest.NewRequest(http.MethodPut, "/"+bucket+"/vol", bytes.NewReader(other))
+					put.Header.Set("Content-Length", strconv.Itoa(len(other)))
+					rec = httptest.NewRecorder()
+					if srv.ServeFake(rec, put); rec.Code != http.StatusOK {
+						t.Errorf("the other writer's PUT: %d %s", rec.Code, rec.Body)
+					}
+					s3test.WriteError(w, r, http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist.")
+					return true
+				})
+				err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)})
+				if err == nil || errors.Is(err, s3dest.ErrObjectNotFound) || errors.Is(err, s3dest.ErrBucketNotFound) {
+					t.Errorf("Put whose upload vanished under another object = %v, want an error that is not \"not found\"", err)
+				}
+			})
+		}
+	}
+}
+
+// The same for a multipart copy: Rename's Complete answer is lost.
+func TestLostCompleteAnswerOfRename(t *testing.T) {
+	srv := withBucket(t)
+	ft := &faults.Transport{}
+	d := faultDest(t, srv, ft, s3dest.WithLimitsForTest(0, 1<<20, 256<<10))
+	data := randomBytes(3<<20+5, 34)
+	put(t, d, "big", string(data))
+	ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
+	if err := d.Rename(t.Context(), "big", "moved"); err != nil {
+		t.Fatalf("Rename whose Complete answer was lost: %v", err)
+	}
+	if got := get(t, d, "moved"); got != string(data) {
+		t.Error("the renamed object differs")
+	}
+	if _, err := d.Stat(t.Context(), "big"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("Stat(big) after the rename: %v, want ErrObjectNotFound", err)
+	}
+	assertNoUploads(t, d)
+}
+
+// A CreateMultipartUpload that the server acted on but whose answer never
+// came (every try lost, or the deadline ended the wait) leaves no upload.
+func TestFailedCreateLeavesNoUpload(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	t.Run("answers lost", func(t *testing.T) {
+		srv := withBucket(t)
+		ft := &faults.Transport{}
+		d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+		ft.Add(faults.Fault{Match: faults.Op("CreateMultipartUpload"), LoseAnswer: true})
+		if err := d.Put(t.Context(), "vol", noise(3, 3<<20)); err == nil {
+			t.Fatal("Put whose every CreateMultipartUpload answer was lost = nil")
+		}
+		assertNoUploads(t, d)
+	})
+	t.Run("deadline", func(t *testing.T) {
+		srv := withBucket(t)
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost || !r.URL.Query().Has("uploads") {
+				return false
+			}
+			srv.ServeFake(httptest.NewRecorder(), r) // the upload starts...
+			<-r.Context().Done()                     // ...and the answer never comes
+			return true
+		})
+		d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		if err := d.Put(ctx, "vol", noise(3, 3<<20)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Put = %v, want context.DeadlineExceeded", err)
+		}
+		assertNoUploads(t, d)
+	})
+}
+
+// Lost answers against every target: the server's own multipart
+// bookkeeping decides what the retry sees.
+func TestLostAnswersOnServer(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		ft := &faults.Transport{}
+		d := tg.dest(t, s3dest.WithHTTPClient(ft.Client()), s3dest.WithPartSize(5<<20), s3dest.WithConcurrency(2),
+			s3dest.WithLimitsForTest(0, 6<<20, 5<<20))
+		data := randomBytes(11<<20+3, 35)
+		for _, op := range []string{"CreateMultipartUpload", "CompleteMultipartUpload"} {
+			ft.Add(faults.Fault{Match: faults.Op(op), Times: 1, LoseAnswer: true})
+		}
+		if err := d.Put(t.Context(), "big", unknownLength{bytes.NewReader(data)}); err != nil {
+			t.Fatalf("Put with lost Create and Complete answers: %v", err)
+		}
+		ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
+		ft.Add(faults.Fault{Match: faults.Op("DeleteObject"), Times: 1, LoseAnswer: true})
+		if err := d.Rename(t.Context(), "big", "moved"); err != nil {
+			t.Fatalf("Rename (multipart copy) with lost Complete and Delete answers: %v", err)
+		}
+		if got := get(t, d, "moved"); got != string(data) {
+			t.Error("the renamed object differs from the data")
+		}
+		if _, err := d.Stat(t.Context(), "big"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+			t.Errorf("Stat(big) after the rename: %v, want ErrObjectNotFound", err)
+		}
+		if left := uploadsLeft(t, d); len(left) != 0 {
+			t.Errorf("uploads left behind: %v", left)
+		}
+	})
+}

@@ -1,0 +1,301 @@
+package s3dest
+
+import (
+	"context"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// upload is one streaming multipart upload: Put reads its source part by
+// part and sends the parts concurrently into one mpu.
+type upload struct {
+	*mpu
+	req      *putReq
+	base     int64 // first part size
+	fixed    bool  // the length is known: all parts are base bytes
+	idle     *idleTimer
+	progress *reporter
+	src      *source // what Put reads
+
+	ctx    context.Context // ends at the first failure
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+	slots  chan struct{} // one per part in flight
+	free   chan []byte   // buffers not in use
+	nbuf   int           // buffers allocated (touched only by the reading goroutine)
+
+	errMu sync.Mutex
+	err   error // the first failure
+}
+
+// putStream uploads what src reads: in one PutObject when it ends within the
+// first part, else in parts. size is the length r announced, -1 if none.
+func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, size int64) error {
+	conc, key := d.concurrency(), p.key
+	u := &upload{mpu: &mpu{d: d, op: "put", key: key}, req: p, base: d.partSize(), idle: p.idle, progress: d.reporter(p.name, size),
+		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
+	if size >= 0 {
+		// Fixed parts, large enough for 10,000 to hold the whole object.
+		const mib = 1 << 20
+		u.base = max(u.base, (size+maxParts*mib-1)/(maxParts*mib)*mib)
+		u.fixed = true
+	}
+	buf := u.buffer(1)
+	if size >= 0 && size < int64(len(buf)) {
+		buf = buf[:size]
+	}
+	n, err := src.fill(ctx, buf)
+	if ctx.Err() != nil {
+		return d.wrap("put", key, context.Cause(ctx))
+	}
+	if err == nil && int64(n) == size {
+		// All the bytes r announced: it must end here.
+		var one [1]byte
+		switch m, err2 := src.fill(ctx, one[:]); {
+		case m > 0:
+			err = fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size)
+		case err2 == io.EOF:
+			err = io.EOF
+		case ctx.Err() != nil:
+			return d.wrap("put", key, context.Cause(ctx))
+		default:
+			err = err2
+		}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		defer u.release(buf)
+		if size >= 0 && int64(n) != size {
+			return d.wrap("put", key, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size))
+		}
+		return d.putBytes(ctx, p, buf[:n])
+	}
+	defer u.release(nil) // after the parts' senders have all returned their buffers
+	if err != nil {
+		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
+	}
+	if err := u.start(ctx); err != nil {
+		return err
+	}
+	u.ctx, u.cancel = context.WithCancelCause(ctx)
+	defer u.cancel(nil)
+	total := u.stream(buf, size)
+	u.wg.Wait()
+	if err := u.failure(ctx); err != nil {
+		u.abort(ctx)
+		return d.wrap("put", key, err)
+	}
+	if err := u.complete(ctx, total); err != nil {
+		return err
+	}
+	u.progress.finish(total)
+	return nil
+}
+
+// stream reads the source part by part, starting with first (part 1, full),
+// and starts an upload of each. It returns the bytes read; a failure is in
+// u.err.
+func (u *upload) stream(part []byte, size int64) int64 {
+	var total int64
+	probe := make([]byte, 32<<10)
+	last := false
+	for n := 1; ; n++ {
+		if n > maxParts {
+			u.fail(fmt.Errorf("more than %d parts: the object is over S3's size limit", maxParts))
+			return total
+		}
+		select {
+		case u.slots <- struct{}{}:
+		case <-u.ctx.Done():
+			return total
+		}
+		if u.ctx.Err() != nil { // both were ready: select chose at random
+			<-u.slots
+			return total
+		}
+		total += int64(len(part))
+		u.wg.Add(1)
+		go u.send(int32(n), part)
+		if last {
+			break
+		}
+		// Probe for more data before taking a buffer, so that the end of
+		// the stream costs no buffer.
+		k, err := u.src.fill(u.ctx, probe)
+		if u.ctx.Err() != nil {
+			return total
+		}
+		if k == 0 && err == io.EOF {
+			break
+		}
+		if err == nil || err == io.ErrUnexpectedEOF {
+			next := u.buffer(n + 1)
+			copy(next, probe[:k])
+			var m int
+			if err == nil {
+				m, err = u.src.fill(u.ctx, next[k:])
+				if u.ctx.Err() != nil {
+					return total
+				}
+			}
+			part, last = next[:k+m], err != nil
+			k += m
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				err = nil
+			}
+		}
+		if err != nil {
+			u.fail(fmt.Errorf("reading the data to upload, after %d bytes: %w", total+int64(k), err))
+			return total
+		}
+	}
+	if size >= 0 && total != size {
+		u.fail(fmt.Errorf("the reader delivered %d bytes, not the %d it announced", total, size))
+	}
+	return total
+}
+
+// buffer returns a buffer for part n: a free one when there is one, else a
+// new one. The reading goroutine holds at most one and each part in flight
+// one, so there are never more than concurrency + 1.
+func (u *upload) buffer(n int) []byte {
+	size := u.base
+	if !u.fixed {
+		size = partSizeAt(u.base, n)
+	}
+	select {
+	case b := <-u.free:
+		if int64(cap(b)) >= size {
+			return b[:size]
+		}
+		u.nbuf-- // too small now that parts have grown: let it go
+	default:
+	}
+	u.nbuf++
+	if p, ok := u.d.parts.Get().(*[]byte); ok && int64(cap(*p)) >= size {
+		return (*p)[:size]
+	}
+	return make([]byte, size)
+}
+
+// release gives the upload's buffers to the Destination for later uploads:
+// memory once touched is cheaper to reuse than fresh memory (page faults).
+func (u *upload) release(extra []byte) {
+	if extra != nil && !u.src.lost.Load() { // else the abandoned Read may still write to it
+		u.d.parts.Put(&extra)
+	}
+	for {
+		select {
+		case b := <-u.free:
+			u.d.parts.Put(&b)
+		default:
+			return
+		}
+	}
+}
+
+// send uploads one part; it returns the buffer, then the slot.
+func (u *upload) send(n int32, part []byte) {
+	defer u.wg.Done()
+	err := u.sendPart(n, part)
+	if err != nil {
+		u.fail(err) // before the slot frees, so that no further part starts
+	}
+	u.free <- part[:0]
+	<-u.slots
+}
+
+func (u *upload) sendPart(n int32, part []byte) error {
+	d := u.d
+	crc := crc32.Checksum(part, crc32cTable)
+	in := &s3.UploadPartInput{
+		Bucket: &d.bucket, Key: &u.key, UploadId: &u.id, PartNumber: aws.Int32(n),
+		ContentLength: aws.Int64(int64(len(part))),
+	}
+	if u.sums != sumNone {
+		in.ChecksumCRC32C = aws.String(crcBase64(crc))
+	}
+	if u.sums == sumNone || u.md5.Load() {
+		in.ContentMD5 = aws.String(md5Base64(part))
+	}
+	var out *s3.UploadPartOutput
+	send := d.resendDamaged(u.key, func() error {
+		u.idle.begin()
+		defer u.idle.end()
+		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
+			in.Body = &sliceBody{data: part, it: u.idle}
+			var err error
+			out, err = c.UploadPart(ctx, in)
+			return err
+		})
+	})
+	err := send()
+	if code, _ := errorCode(err); code == "MissingContentMD5" && in.ContentMD5 == nil {
+		if !u.md5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
+			d.log.Info("s3dest: the server requires Content-MD5; sending it with every part", "key", u.key)
+		}
+		in.ContentMD5 = aws.String(md5Base64(part))
+		err = send()
+	}
+	if err != nil {
+		return partError(n, err)
+	}
+	u.addPart(n, out.ETag, &crc, int64(len(part)))
+	u.progress.add(int64(len(part)))
+	return nil
+}
+
+// start creates the upload with its class, lock and metadata.
+func (u *upload) start(ctx context.Context) error {
+	d := u.d
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: &d.bucket, Key: &u.key, ContentType: aws.String("application/octet-stream"),
+		StorageClass: u.req.class,
+	}
+	if u.req.lock {
+		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
+	}
+	if u.req.lock || d.putSums.Load() != putCRC {
+		// Lock buckets on servers without flexible checksums want
+		// Content-MD5 on parts, as do servers that asked for it before.
+		u.md5.Store(true)
+	}
+	return u.create(ctx, in, sumFull)
+}
+
+// partError names the part in the cause of an *Error.
+func partError(n int32, err error) error {
+	if e, ok := err.(*Error); ok {
+		e.Err = fmt.Errorf("part %d: %w", n, e.Err)
+		return e
+	}
+	return fmt.Errorf("part %d: %w", n, err)
+}
+
+// fail records the first failure and stops the upload.
+func (u *upload) fail(err error) {
+	u.errMu.Lock()
+	if u.err == nil {
+		u.err = err
+	}
+	u.errMu.Unlock()
+	u.cancel(err)
+}
+
+// failure returns why the upload failed: the caller's context's end (or
+// the idle timeout), else the first failure.
+func (u *upload) failure(parent context.Context) error {
+	if err := context.Cause(parent); err != nil {
+		return err
+	}
+	u.errMu.Lock()
+	defer u.errMu.Unlock()
+	if u.err != nil {
+		return u.err
+	}
+	return context.Cause(u.ctx)
+}
