@@ -182,3 +182,58 @@ func BenchmarkGetRaw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetVerifiedBy compares what Get checks a 64 MiB body against on
+// each kind of server: a full-object CRC32C (AWS, versitygw), a composite
+// CRC32C (R2, some MinIO), and the ETag where the server keeps no checksum
+// (MD5 of the whole object, or of the part MD5s), with the unverified raw
+// GetObject alongside. docs/INTEGRITY.md quotes the figures.
+func BenchmarkGetVerifiedBy(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		hook   s3test.Hook
+		single bool
+	}{
+		{"full-CRC32C", nil, false},
+		{"composite-CRC32C", checksumModes["composite"], false},
+		{"ETag-MD5-of-part-MD5s", noChecksums, false},
+		{"ETag-MD5", noChecksums, true},
+		{"raw-GetObject", nil, false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			d := benchDest(b, tc.hook)
+			data := randomBytes(benchSize, 2)
+			var err error
+			if tc.single {
+				// One PutObject: the SDK alone, as s3dest cuts at 5 GiB.
+				_, err = d.Client().PutObject(b.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("vol"),
+					Body: bytes.NewReader(data)})
+			} else {
+				err = d.Put(b.Context(), "vol", bytes.NewReader(data))
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(benchSize)
+			b.ReportAllocs()
+			defer cpuMeter(b, benchSize)()
+			for b.Loop() {
+				if tc.name != "raw-GetObject" {
+					if err := d.Get(b.Context(), "vol", io.Discard); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				out, err := d.Client().GetObject(b.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("vol")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = io.Copy(io.Discard, out.Body)
+				out.Body.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -2,16 +2,10 @@ package s3dest
 
 import (
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"hash"
 	"hash/crc32"
-	"hash/crc64"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -84,39 +78,6 @@ var x2nTable = func() (t [32]uint32) {
 	}
 	return t
 }()
-
-// verifier checks a whole-object body against the checksum the server
-// answered with.
-type verifier struct {
-	algo string // "CRC32C", ...
-	want string // base64, as S3 writes it
-	h    hash.Hash
-}
-
-// bodyVerifier picks the checksum to verify a GetObject body with: the
-// object's whole-object checksum, CRC32C first. It returns nil when the
-// object has none, or only a composite multipart one ("...-N"), which is a
-// checksum of part checksums and cannot be checked against the bytes.
-func bodyVerifier(out *s3.GetObjectOutput) *verifier {
-	for _, c := range []struct {
-		algo string
-		v    *string
-		h    func() hash.Hash
-	}{
-		{"CRC32C", out.ChecksumCRC32C, func() hash.Hash { return crc32.New(crc32cTable) }},
-		{"CRC32", out.ChecksumCRC32, func() hash.Hash { return crc32.NewIEEE() }},
-		{"CRC64NVME", out.ChecksumCRC64NVME, func() hash.Hash { return crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5)) }},
-		{"SHA256", out.ChecksumSHA256, sha256.New},
-		{"SHA1", out.ChecksumSHA1, sha1.New},
-	} {
-		if v := aws.ToString(c.v); v != "" && !strings.Contains(v, "-") {
-			return &verifier{algo: c.algo, want: v, h: c.h()}
-		}
-	}
-	return nil
-}
-
-func (v *verifier) got() string { return base64.StdEncoding.EncodeToString(v.h.Sum(nil)) }
 
 // noSDKValidation removes the SDK's response checksum validation from one
 // call: Get verifies the body itself (hashing it once, not twice), and

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -50,8 +51,13 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 // copyOnce makes the multipart copy of src to dst, in the strongest checksum
 // mode the source and the server allow.
 func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo, head *s3.HeadObjectOutput) error {
+	meta := maps.Clone(head.Metadata)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta[partsMeta] = layoutMeta(d.copyPartSize(fi.Size), true)
 	in := &s3.CreateMultipartUploadInput{
-		Bucket: &d.bucket, Key: &dst, Metadata: head.Metadata, ContentType: head.ContentType,
+		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,
 		ContentLanguage: head.ContentLanguage, CacheControl: head.CacheControl,
 	}
@@ -80,7 +86,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 
 // copyParts copies the source into the upload's parts, concurrently.
 func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *string, size int64) error {
-	partSize := max(d.cfg.limits.copyPart, (size+maxParts-1)/maxParts)
+	partSize := d.copyPartSize(size)
 	n := int((size + partSize - 1) / partSize)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -141,4 +147,9 @@ func decodeCRC(s string) *uint32 {
 	}
 	v := binary.BigEndian.Uint32(raw)
 	return &v
+}
+
+// copyPartSize is the part size of a multipart copy of size bytes.
+func (d *Destination) copyPartSize(size int64) int64 {
+	return max(d.cfg.limits.copyPart, (size+maxParts-1)/maxParts)
 }

@@ -170,7 +170,7 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 		defer out.Body.Close()
 		var v *verifier
 		if rng == nil {
-			v = bodyVerifier(out)
+			v = d.bodyVerifier(ctx, c, key, out)
 		} else if err := d.checkRange(op, key, out, rng); err != nil {
 			return err
 		}
@@ -191,8 +191,8 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 			return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, want))
 		}
 		if v != nil {
-			if got := v.got(); got != v.want {
-				return d.corrupt(op, key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.algo, n, got, v.want))
+			if got := v.got(); got != v.want && d.confirmed(ctx, c, key, v) {
+				return d.corrupt(op, key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
 			}
 		}
 		return nil
@@ -269,7 +269,7 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 		if m > 0 {
 			idle.touch()
 			if v != nil {
-				v.h.Write(buf[:m])
+				_, _ = v.Write(buf[:m])
 			}
 			var werr error
 			idle.hold(func() { _, werr = w.Write(buf[:m]) })

@@ -255,6 +255,9 @@ func (u *upload) start(ctx context.Context) error {
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &u.key, ContentType: aws.String("application/octet-stream"),
 		StorageClass: u.req.class,
+		// How the parts are cut, for Get to check the object's composite
+		// checksum or ETag on servers without full-object checksums.
+		Metadata: map[string]string{partsMeta: layoutMeta(u.base, u.fixed)},
 	}
 	if u.req.lock {
 		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()

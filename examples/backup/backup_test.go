@@ -225,9 +225,10 @@ func TestBackupVerifyRestore(t *testing.T) {
 	}
 }
 
-// corruptVolumes flips a byte in every volume a GET returns. Without the
-// stored checksum headers the library can check only the length, so the
-// example's own SHA-256 checks must catch it; with them, the library does.
+// corruptVolumes flips a byte in every volume a GET returns. With the
+// stored checksum, the library catches it; without the checksum and the
+// ETag (a server that keeps neither), the library can check only the
+// length, so the example's own SHA-256 checks must catch it.
 func corruptVolumes(srv *s3test.Server, keepChecksum bool) s3test.Hook {
 	return func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, ".dblock.zip") {
@@ -240,7 +241,7 @@ func corruptVolumes(srv *s3test.Server, keepChecksum bool) s3test.Hook {
 			body[len(body)/2] ^= 0x55
 		}
 		for k, v := range rec.Header() {
-			if keepChecksum || !strings.HasPrefix(strings.ToLower(k), "x-amz-checksum") {
+			if keepChecksum || !strings.HasPrefix(strings.ToLower(k), "x-amz-checksum") && k != "Etag" {
 				w.Header()[k] = v
 			}
 		}

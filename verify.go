@@ -1,0 +1,249 @@
+package s3dest
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// What Get checks a body against (docs/INTEGRITY.md), the cheapest first:
+//  1. the object's whole-object checksum (CRC32C, CRC32, CRC64NVME, SHA256,
+//     SHA1): S3 and versitygw keep one for every object s3dest writes;
+//  2. a composite checksum "...-N", the checksum of the part checksums
+//     (R2, some MinIO versions, AWS uploads of other tools): hashed part by
+//     part, with the part boundaries s3dest cut;
+//  3. where no flexible checksum exists (B2, older servers, gofakes3), the
+//     ETag: the MD5 of a single-part object, or the MD5 of the part MD5s
+//     "-N" of a multipart one. It is hashed alongside the transfer (MD5 is
+//     about 20 times slower than CRC32C), and not where the ETag is no MD5
+//     (SSE-KMS, SSE-C).
+// The part boundaries come from the s3dest-parts metadata s3dest gives the
+// multipart objects it writes (partsMeta), else from the lengths of the
+// first and last part (HEAD ?partNumber) and s3dest's rules for cutting
+// parts. A layout inferred so that then fails the check is confirmed part
+// by part before the object is called corrupt: another tool's object cut
+// another way is not verified, rather than wrongly refused.
+
+// partsMeta is the user metadata key that records how s3dest cut a
+// multipart object: "fixed:SIZE" (every part SIZE bytes but the last) or
+// "grow:SIZE" (SIZE bytes, doubled after every 900 parts: partSizeAt).
+const partsMeta = "s3dest-parts"
+
+// layoutMeta is the partsMeta value of parts cut from base, fixed or
+// growing.
+func layoutMeta(base int64, fixed bool) string {
+	if fixed {
+		return "fixed:" + strconv.FormatInt(base, 10)
+	}
+	return "grow:" + strconv.FormatInt(base, 10)
+}
+
+// verifier hashes a body as it streams and says whether it matches what
+// the server said of the object. For a multipart digest it hashes each part
+// on its own and the part digests together.
+type verifier struct {
+	what   string // "CRC32C", "composite CRC32C", "ETag", ...
+	want   string
+	newH   func() hash.Hash
+	h      hash.Hash // the whole object's, or the current part's
+	encode func([]byte) string
+
+	// Multipart digests only.
+	sizes []int64 // the parts' lengths
+	exact bool    // the layout is known, not inferred
+	part  int
+	left  int64  // bytes left in the current part
+	sums  []byte // the finished parts' digests
+}
+
+func (v *verifier) Write(p []byte) (int, error) {
+	if v.sizes == nil {
+		return v.h.Write(p)
+	}
+	n := len(p)
+	for len(p) > 0 && v.part < len(v.sizes) {
+		k := min(int64(len(p)), v.left)
+		v.h.Write(p[:k])
+		p, v.left = p[k:], v.left-k
+		if v.left == 0 {
+			v.sums = v.h.Sum(v.sums)
+			if v.part++; v.part < len(v.sizes) {
+				v.h, v.left = v.newH(), v.sizes[v.part]
+			}
+		}
+	}
+	return n, nil // bytes past the parts: the length check reports them
+}
+
+func (v *verifier) got() string {
+	if v.sizes == nil {
+		return v.encode(v.h.Sum(nil))
+	}
+	outer := v.newH()
+	outer.Write(v.sums)
+	return v.encode(outer.Sum(nil)) + "-" + strconv.Itoa(len(v.sizes))
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+var flexibleSums = []struct {
+	algo string
+	get  func(*s3.GetObjectOutput) *string
+	h    func() hash.Hash
+}{
+	{"CRC32C", func(o *s3.GetObjectOutput) *string { return o.ChecksumCRC32C }, func() hash.Hash { return crc32.New(crc32cTable) }},
+	{"CRC32", func(o *s3.GetObjectOutput) *string { return o.ChecksumCRC32 }, func() hash.Hash { return crc32.NewIEEE() }},
+	{"CRC64NVME", func(o *s3.GetObjectOutput) *string { return o.ChecksumCRC64NVME },
+		func() hash.Hash { return crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5)) }},
+	{"SHA256", func(o *s3.GetObjectOutput) *string { return o.ChecksumSHA256 }, sha256.New},
+	{"SHA1", func(o *s3.GetObjectOutput) *string { return o.ChecksumSHA1 }, sha1.New},
+}
+
+var (
+	compositeSum = regexp.MustCompile(`^([A-Za-z0-9+/=]+)-([0-9]+)$`)
+	md5ETag      = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	multiETag    = regexp.MustCompile(`^[0-9a-f]{32}-([0-9]+)$`)
+)
+
+// bodyVerifier picks what to check a whole-object GetObject body against;
+// nil when there is nothing (the length is still checked). c and key serve
+// the HEAD ?partNumber requests a multipart layout may need.
+func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput) *verifier {
+	for _, f := range flexibleSums {
+		if v := aws.ToString(f.get(out)); v != "" && !strings.Contains(v, "-") {
+			return &verifier{what: f.algo, want: v, newH: f.h, h: f.h(), encode: b64}
+		}
+	}
+	size := aws.ToInt64(out.ContentLength)
+	for _, f := range flexibleSums {
+		if m := compositeSum.FindStringSubmatch(aws.ToString(f.get(out))); m != nil {
+			return d.partsVerifier(ctx, c, key, out, size, m[2], "composite "+f.algo, m[0], f.h, b64)
+		}
+	}
+	etag := strings.ToLower(strings.Trim(aws.ToString(out.ETag), `"`))
+	kms := out.ServerSideEncryption == types.ServerSideEncryptionAwsKms || out.ServerSideEncryption == types.ServerSideEncryptionAwsKmsDsse
+	if kms || out.SSECustomerAlgorithm != nil {
+		return nil // the ETag is no MD5 of the data
+	}
+	if md5ETag.MatchString(etag) {
+		return &verifier{what: "ETag (MD5)", want: etag, newH: md5.New, h: md5.New(), encode: hex.EncodeToString}
+	}
+	if m := multiETag.FindStringSubmatch(etag); m != nil {
+		return d.partsVerifier(ctx, c, key, out, size, m[1], "ETag (MD5 of the part MD5s)", etag, md5.New, hex.EncodeToString)
+	}
+	return nil
+}
+
+// partsVerifier is a verifier of a multipart digest over n parts, or nil
+// when the part boundaries cannot be known.
+func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput, size int64,
+	count, what, want string, h func() hash.Hash, encode func([]byte) string) *verifier {
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 1 || n > maxParts {
+		return nil
+	}
+	sizes, exact := d.partLayout(ctx, c, key, out.Metadata[partsMeta], size, n)
+	if sizes == nil {
+		d.log.Debug("s3dest: the parts of a multipart object are not cut as s3dest cuts them: checked for length only",
+			"key", key, "parts", n)
+		return nil
+	}
+	return &verifier{what: what, want: want, newH: h, h: h(), encode: encode, sizes: sizes, exact: exact, left: sizes[0]}
+}
+
+// partLayout returns the lengths of the n parts of a size-byte object:
+// from its s3dest-parts metadata (exact), else inferred from the lengths of
+// its first and last part, as s3dest cuts fixed or growing parts. nil when
+// neither fits.
+func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta string, size int64, n int) (sizes []int64, exact bool) {
+	if kind, base, ok := strings.Cut(meta, ":"); ok {
+		b, err := strconv.ParseInt(base, 10, 64)
+		if err == nil && b > 0 {
+			return cutParts(size, n, b, kind == "fixed"), true
+		}
+	}
+	first, err := d.partLength(ctx, c, key, 1)
+	if err != nil || first <= 0 {
+		return nil, false
+	}
+	for _, fixed := range []bool{true, false} {
+		sizes := cutParts(size, n, first, fixed)
+		if sizes == nil {
+			continue
+		}
+		if n == 1 {
+			return sizes, false
+		}
+		if last, err := d.partLength(ctx, c, key, n); err == nil && last == sizes[n-1] {
+			return sizes, false
+		}
+	}
+	return nil, false
+}
+
+// cutParts returns the lengths of n parts of a size-byte object cut from
+// base bytes, fixed or growing (partSizeAt); nil when they cannot add up.
+func cutParts(size int64, n int, base int64, fixed bool) []int64 {
+	sizes := make([]int64, n)
+	var sum int64
+	for i := range n - 1 {
+		sizes[i] = base
+		if !fixed {
+			sizes[i] = partSizeAt(base, i+1)
+		}
+		sum += sizes[i]
+	}
+	last := size - sum
+	limit := base
+	if !fixed {
+		limit = partSizeAt(base, n)
+	}
+	if last <= 0 || last > limit {
+		return nil
+	}
+	sizes[n-1] = last
+	return sizes
+}
+
+// partLength asks the server the length of part n (HEAD ?partNumber=n).
+func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, n int) (int64, error) {
+	out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n))})
+	if err != nil {
+		return 0, err
+	}
+	if pc := aws.ToInt32(out.PartsCount); pc != 0 && n > int(pc) {
+		return 0, fmt.Errorf("part %d of %d", n, pc)
+	}
+	return aws.ToInt64(out.ContentLength), nil
+}
+
+// confirmed reports whether a verifier's mismatch means corruption: with an
+// exact layout it does; an inferred one is checked part by part first, so
+// that another tool's object cut another way is not called corrupt.
+func (d *Destination) confirmed(ctx context.Context, c *s3.Client, key string, v *verifier) bool {
+	if v.sizes == nil || v.exact {
+		return true
+	}
+	for i := 1; i < len(v.sizes)-1; i++ { // the first and last were asked already
+		if n, err := d.partLength(ctx, c, key, i+1); err != nil || n != v.sizes[i] {
+			d.log.Warn("s3dest: the parts of a multipart object are not cut as s3dest cuts them: checked for length only",
+				"key", key, "part", i+1)
+			return false
+		}
+	}
+	return true
+}
