@@ -1,10 +1,13 @@
 package s3dest
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
@@ -23,9 +26,20 @@ func crcBase64(sum uint32) string {
 	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, sum))
 }
 
-func md5Base64(b []byte) string {
-	sum := md5.Sum(b)
-	return base64.StdEncoding.EncodeToString(sum[:])
+// contentMD5 is the Content-MD5 of what r holds, streamed: the one MD5
+// helper, for parts in memory and bodies in files alike.
+func contentMD5(r io.Reader) (string, error) {
+	h := md5.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("reading the data to upload: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// partMD5 is contentMD5 of a part in memory, which cannot fail to read.
+func partMD5(b []byte) string {
+	s, _ := contentMD5(bytes.NewReader(b))
+	return s
 }
 
 // crc32cCombine returns the CRC32C of a+b from crc(a), crc(b) and len(b), as

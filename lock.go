@@ -2,8 +2,6 @@ package s3dest
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
@@ -146,12 +144,9 @@ func (d *Destination) lockPut(in *s3.PutObjectInput, lock bool, body func() io.R
 		return nil
 	}
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
-	h := md5.New()
-	if _, err := io.Copy(h, body()); err != nil {
-		return fmt.Errorf("reading the data to upload: %w", err)
-	}
-	in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(h.Sum(nil)))
-	return nil
+	sum, err := contentMD5(body())
+	in.ContentMD5 = &sum
+	return err
 }
 
 // lockRefused reports whether an upload that asked for a lock was refused

@@ -112,11 +112,11 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 	})
 	addMD5 := func(dropCRC bool) error {
 		if in.ContentMD5 == nil {
-			data, err := io.ReadAll(body())
+			sum, err := contentMD5(body())
 			if err != nil {
 				return err
 			}
-			in.ContentMD5 = aws.String(md5Base64(data))
+			in.ContentMD5 = &sum
 		}
 		if dropCRC {
 			in.ChecksumCRC32C = nil

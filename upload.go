@@ -220,7 +220,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		in.ChecksumCRC32C = aws.String(crcBase64(crc))
 	}
 	if u.sums == sumNone || u.md5.Load() {
-		in.ContentMD5 = aws.String(md5Base64(part))
+		in.ContentMD5 = aws.String(partMD5(part))
 	}
 	var out *s3.UploadPartOutput
 	send := d.resendDamaged(u.key, func() error {
@@ -238,7 +238,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		if !u.md5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
 			d.log.Info("s3dest: the server requires Content-MD5; sending it with every part", "key", u.key)
 		}
-		in.ContentMD5 = aws.String(md5Base64(part))
+		in.ContentMD5 = aws.String(partMD5(part))
 		err = send()
 	}
 	if err != nil {
