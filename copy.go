@@ -55,7 +55,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	meta[partsMeta] = layoutMeta(d.copyPartSize(fi.Size), true)
+	meta[partsMeta] = layoutMeta(d.copyPartSize(fi.Size), 0, true)
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,

@@ -213,11 +213,15 @@
 // unknown length ends within its first part, the object goes up in one
 // PutObject. Otherwise it is a multipart upload whose parts are sent
 // concurrently: WithPartSize (default 16 MiB, 5 MiB to 5 GiB) and
-// WithConcurrency (default 4, up to 64). A Put never holds more than part
-// size × (concurrency + 1) bytes of data, and reuses its buffers. A known
-// length is cut into equal parts, large enough for 10,000 of them to hold
-// it; a stream of unknown length doubles its part size after every 900
-// parts, so that it can reach S3's 5 TiB limit. Any failure (reading r,
+// WithConcurrency (default 4, up to 64). A Put holds at most concurrency +
+// 1 parts of data, and reuses its buffers. S3 takes at most 10,000 parts:
+// a known length is cut into equal parts, of the part size or, above 10,000
+// of them (160 GiB at the default), of a tenth-thousandth of the object; a
+// stream of unknown length doubles its part size after every 900 parts, so
+// that it can reach S3's 5 TiB limit: at the defaults 16 MiB × 5 = 80 MiB
+// of buffers up to 14 GiB streamed, 160 MiB up to 42 GiB, 5 GiB for a
+// stream near 1 TiB. WithMaxPartSize caps the parts, and so the memory; a
+// longer object then fails with ErrInvalid. Any failure (reading r,
 // sending a part, ctx ending) aborts the upload: no partial object is left
 // behind. CleanupUploads removes the uploads a crashed process left under
 // the prefix. WithProgress reports bytes moved by Put and Get.

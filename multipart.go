@@ -59,6 +59,10 @@ func validateTransfer(c *config) error {
 	if c.partSize != 0 && (c.partSize < limits.minPart || c.partSize > maxPartSize) {
 		return fmt.Errorf("part size %d is outside S3's limits: give %d (5 MiB) to %d (5 GiB)", c.partSize, limits.minPart, int64(maxPartSize))
 	}
+	if c.maxPartSize != 0 && (c.maxPartSize < max(limits.minPart, c.partSize) || c.maxPartSize > maxPartSize) {
+		return fmt.Errorf("max part size %d: give the part size (%d) or more, up to %d (5 GiB)",
+			c.maxPartSize, max(limits.minPart, c.partSize), int64(maxPartSize))
+	}
 	if c.concurrency < 0 || c.concurrency > maxConcurrency {
 		return fmt.Errorf("concurrency %d: give 1 to %d", c.concurrency, maxConcurrency)
 	}
@@ -88,15 +92,23 @@ func (d *Destination) cleanupTimeout() time.Duration {
 	return 30 * time.Second
 }
 
+// maxPart is the largest part a Put cuts (WithMaxPartSize).
+func (d *Destination) maxPart() int64 {
+	if d.cfg.maxPartSize > 0 {
+		return d.cfg.maxPartSize
+	}
+	return maxPartSize
+}
+
 // partSizeAt returns the size of part n (from 1) of an upload that starts
 // with parts of base bytes: base, doubled after every partsPerSize parts,
-// at most 5 GiB.
-func partSizeAt(base int64, n int) int64 {
+// at most limit.
+func partSizeAt(base, limit int64, n int) int64 {
 	size := base
-	for i := (n - 1) / partsPerSize; i > 0 && size < maxPartSize; i-- {
+	for i := (n - 1) / partsPerSize; i > 0 && size < limit; i-- {
 		size *= 2
 	}
-	return min(size, maxPartSize)
+	return min(size, limit)
 }
 
 // mpu is one multipart upload on the server, from its creation to its

@@ -39,7 +39,7 @@ func TestPartSizesReachFiveTiB(t *testing.T) {
 		prev := int64(0)
 		reached := 0
 		for n := 1; n <= maxParts; n++ {
-			size := partSizeAt(base, n)
+			size := partSizeAt(base, maxPartSize, n)
 			if size < prev || size > maxPartSize || size < base {
 				t.Fatalf("base %d: part %d is %d bytes after %d", base, n, size, prev)
 			}
@@ -52,8 +52,21 @@ func TestPartSizesReachFiveTiB(t *testing.T) {
 		if reached == 0 {
 			t.Errorf("base %d: 10,000 parts hold %d bytes, less than 5 TiB", base, total)
 		}
-		if partSizeAt(base, partsPerSize) != base {
+		if partSizeAt(base, maxPartSize, partsPerSize) != base {
 			t.Errorf("base %d: parts grew before part %d", base, partsPerSize)
 		}
+	}
+}
+
+// WithMaxPartSize caps the growth of a stream's parts, and so its memory.
+func TestPartSizesCapped(t *testing.T) {
+	const base, limit = 16 << 20, 64 << 20
+	for n := 1; n <= maxParts; n++ {
+		if size := partSizeAt(base, limit, n); size > limit || size < base {
+			t.Fatalf("part %d is %d bytes, want %d to %d", n, size, base, limit)
+		}
+	}
+	if got := partSizeAt(base, limit, maxParts); got != limit {
+		t.Errorf("the last part is %d bytes, want the cap %d", got, limit)
 	}
 }

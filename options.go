@@ -55,6 +55,7 @@ type config struct {
 
 	// Transfers (transfer.go, multipart.go).
 	partSize    int64          // 0: default
+	maxPartSize int64          // 0: S3's 5 GiB
 	concurrency int            // 0: default
 	progress    func(Progress) // nil: no reports
 	limits      sizeLimits     // S3's, unless a test lowers them

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,5 +195,23 @@ func TestReadWriteTimeoutBeforeHeadersIsATimeout(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			t.Errorf("%s = %v, want a timeout (context.DeadlineExceeded) and no cancellation", op, err)
 		}
+	}
+}
+
+// A known length over what 10,000 parts of at most WithMaxPartSize hold is
+// refused before any request, naming the option to raise.
+func TestMaxPartSizeRefusesTooLargeObjects(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(64<<10), s3dest.WithMaxPartSize(64<<10))
+	srv.ResetRequests()
+	err := d.Put(t.Context(), "vol", lenLies{bytes.NewReader(nil), 10001 * 64 << 10})
+	if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "WithMaxPartSize") {
+		t.Errorf("Put of more than 10,000 capped parts = %v, want ErrInvalid naming WithMaxPartSize", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent, want none", n)
+	}
+	if _, err := s3dest.New(t.Context(), bucket, creds, s3dest.WithPartSize(16<<20), s3dest.WithMaxPartSize(8<<20)); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("New with a max part size below the part size = %v, want ErrInvalid", err)
 	}
 }

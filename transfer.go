@@ -17,12 +17,27 @@ import (
 
 // WithPartSize sets the size of the parts large uploads are cut into, and
 // the largest object sent in a single PUT. It must be between 5 MiB and
-// 5 GiB. A Put holds at most part size × (concurrency + 1) bytes of data in
-// memory. Streams of unknown length grow their parts after every 900 so
-// that they can reach S3's 5 TiB limit within 10,000 parts.
+// 5 GiB. A Put holds at most (concurrency + 1) parts in memory: part size ×
+// (concurrency + 1) for objects up to 10,000 parts of the part size (160
+// GiB at the default). S3 takes at most 10,000 parts, so beyond that a
+// known length is cut into larger equal parts (size / 10,000), and a stream
+// of unknown length doubles its parts after every 900: at the defaults
+// 32 MiB parts after 14 GiB streamed, 64 MiB after 42 GiB, 1 GiB (5 GiB of
+// buffers) after 886 GiB. WithMaxPartSize caps that growth.
 // Default: 16 MiB.
 func WithPartSize(bytes int64) Option {
 	return func(c *config) { c.partSize = bytes }
+}
+
+// WithMaxPartSize caps the parts a Put cuts, and so its memory: at most
+// max part size × (concurrency + 1). It must be at least the part size.
+// The price is the largest object: a stream of unknown length longer than
+// 10,000 growing parts hold, or a known length over 10,000 × the cap,
+// fails (ErrInvalid) instead of growing its parts; at a cap of 64 MiB with
+// the defaults, streams up to 98 GiB and known lengths up to 625 GiB.
+// Default: 5 GiB, S3's largest part (no cap).
+func WithMaxPartSize(bytes int64) Option {
+	return func(c *config) { c.maxPartSize = bytes }
 }
 
 // WithConcurrency sets how many parts of one upload (or one multipart copy)

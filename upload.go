@@ -17,6 +17,7 @@ type upload struct {
 	*mpu
 	req      *putReq
 	base     int64 // first part size
+	limit    int64 // the largest part (WithMaxPartSize)
 	fixed    bool  // the length is known: all parts are base bytes
 	idle     *idleTimer
 	progress *reporter
@@ -37,13 +38,17 @@ type upload struct {
 // first part, else in parts. size is the length r announced, -1 if none.
 func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, size int64) error {
 	conc, key := d.concurrency(), p.key
-	u := &upload{mpu: &mpu{d: d, op: "put", key: key}, req: p, base: d.partSize(), idle: p.idle, progress: d.reporter(p.name, size),
+	u := &upload{mpu: &mpu{d: d, op: "put", key: key}, req: p, base: d.partSize(), limit: d.maxPart(), idle: p.idle, progress: d.reporter(p.name, size),
 		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
 	if size >= 0 {
 		// Fixed parts, large enough for 10,000 to hold the whole object.
 		const mib = 1 << 20
 		u.base = max(u.base, (size+maxParts*mib-1)/(maxParts*mib)*mib)
 		u.fixed = true
+		if u.base > u.limit {
+			return invalid("put", d.bucket, key, "%d bytes need parts of %d bytes (S3 takes 10,000 parts), over "+
+				"WithMaxPartSize's %d: raise it", size, u.base, u.limit)
+		}
 	}
 	buf := u.buffer(1)
 	if size >= 0 && size < int64(len(buf)) {
@@ -105,7 +110,9 @@ func (u *upload) stream(part []byte, size int64) int64 {
 	last := false
 	for n := 1; ; n++ {
 		if n > maxParts {
-			u.fail(fmt.Errorf("more than %d parts: the object is over S3's size limit", maxParts))
+			err := fmt.Errorf("the stream is longer than the %d bytes that S3's 10,000 parts hold here (parts of at most %d bytes): "+
+				"give its length (Len, Size or a seekable reader), or raise WithMaxPartSize", total, u.limit)
+			u.fail(&Error{Op: "put", Bucket: u.d.bucket, Key: u.key, kind: ErrInvalid, Err: err})
 			return total
 		}
 		select {
@@ -165,7 +172,7 @@ func (u *upload) stream(part []byte, size int64) int64 {
 func (u *upload) buffer(n int) []byte {
 	size := u.base
 	if !u.fixed {
-		size = partSizeAt(u.base, n)
+		size = partSizeAt(u.base, u.limit, n)
 	}
 	select {
 	case b := <-u.free:
@@ -257,7 +264,7 @@ func (u *upload) start(ctx context.Context) error {
 		StorageClass: u.req.class,
 		// How the parts are cut, for Get to check the object's composite
 		// checksum or ETag on servers without full-object checksums.
-		Metadata: map[string]string{partsMeta: layoutMeta(u.base, u.fixed)},
+		Metadata: map[string]string{partsMeta: layoutMeta(u.base, u.limit, u.fixed)},
 	}
 	if u.req.lock {
 		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()

@@ -40,16 +40,17 @@ import (
 
 // partsMeta is the user metadata key that records how s3dest cut a
 // multipart object: "fixed:SIZE" (every part SIZE bytes but the last) or
-// "grow:SIZE" (SIZE bytes, doubled after every 900 parts: partSizeAt).
+// "grow:SIZE:MAX" (SIZE bytes, doubled after every 900 parts up to MAX:
+// partSizeAt).
 const partsMeta = "s3dest-parts"
 
 // layoutMeta is the partsMeta value of parts cut from base, fixed or
-// growing.
-func layoutMeta(base int64, fixed bool) string {
+// growing up to limit.
+func layoutMeta(base, limit int64, fixed bool) string {
 	if fixed {
 		return "fixed:" + strconv.FormatInt(base, 10)
 	}
-	return "grow:" + strconv.FormatInt(base, 10)
+	return "grow:" + strconv.FormatInt(base, 10) + ":" + strconv.FormatInt(limit, 10)
 }
 
 // verifier hashes a body as it streams and says whether it matches what
@@ -170,10 +171,15 @@ func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key strin
 // its first and last part, as s3dest cuts fixed or growing parts. nil when
 // neither fits.
 func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta string, size int64, n int) (sizes []int64, exact bool) {
-	if kind, base, ok := strings.Cut(meta, ":"); ok {
+	if kind, rest, ok := strings.Cut(meta, ":"); ok {
+		base, limit, _ := strings.Cut(rest, ":")
 		b, err := strconv.ParseInt(base, 10, 64)
+		l, lerr := strconv.ParseInt(limit, 10, 64)
+		if lerr != nil || l <= 0 {
+			l = maxPartSize
+		}
 		if err == nil && b > 0 {
-			return cutParts(size, n, b, kind == "fixed"), true
+			return cutParts(size, n, b, l, kind == "fixed"), true
 		}
 	}
 	first, err := d.partLength(ctx, c, key, 1)
@@ -181,7 +187,7 @@ func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta st
 		return nil, false
 	}
 	for _, fixed := range []bool{true, false} {
-		sizes := cutParts(size, n, first, fixed)
+		sizes := cutParts(size, n, first, maxPartSize, fixed)
 		if sizes == nil {
 			continue
 		}
@@ -196,23 +202,23 @@ func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta st
 }
 
 // cutParts returns the lengths of n parts of a size-byte object cut from
-// base bytes, fixed or growing (partSizeAt); nil when they cannot add up.
-func cutParts(size int64, n int, base int64, fixed bool) []int64 {
+// base bytes, fixed or growing up to limit (partSizeAt); nil when they
+// cannot add up.
+func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
+	at := func(i int) int64 {
+		if fixed {
+			return base
+		}
+		return partSizeAt(base, limit, i)
+	}
 	sizes := make([]int64, n)
 	var sum int64
 	for i := range n - 1 {
-		sizes[i] = base
-		if !fixed {
-			sizes[i] = partSizeAt(base, i+1)
-		}
+		sizes[i] = at(i + 1)
 		sum += sizes[i]
 	}
 	last := size - sum
-	limit := base
-	if !fixed {
-		limit = partSizeAt(base, n)
-	}
-	if last <= 0 || last > limit {
+	if last <= 0 || last > at(n) {
 		return nil
 	}
 	sizes[n-1] = last
