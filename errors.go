@@ -176,7 +176,11 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrWrongRegion, code
 	case "InvalidBucketName", "InvalidStorageClass", "InvalidArgument", "InvalidRequest",
 		"InvalidLocationConstraint", "IllegalLocationConstraintException", "KeyTooLongError",
-		"InvalidDigest", "InvalidRange":
+		"InvalidDigest", "InvalidRange",
+		// Servers that store objects as files: a name that is also a
+		// folder of others (versitygw, MinIO).
+		"ExistingObjectIsDirectory", "ObjectParentIsFile", "DirectoryObjectContainsData", "XMinioParentIsObject",
+		"XMinioObjectExistsAsDirectory":
 		return ErrInvalid, code
 	case "NotImplemented", "MethodNotAllowed", "XAdminMethodNotSupported":
 		return ErrNotSupported, code
@@ -241,6 +245,10 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 		return h
 	}
 	switch code {
+	case "ExistingObjectIsDirectory", "ObjectParentIsFile", "DirectoryObjectContainsData", "XMinioParentIsObject",
+		"XMinioObjectExistsAsDirectory":
+		return "the server stores objects as files, so a name cannot also be the folder of other names " +
+			"(\"x\" and \"x/y\"): choose names that keep them apart"
 	case "RequestTimeTooSkewed":
 		return "the clocks of this machine and the server differ by more than S3 allows (15 minutes): set the system clock"
 	case "InvalidStorageClass":

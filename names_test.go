@@ -1,10 +1,15 @@
 package s3dest_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/s3dest/s3dest"
 )
@@ -77,4 +82,158 @@ func TestRenameRefusesAnotherSource(t *testing.T) {
 	if _, err := d.Stat(t.Context(), "moved"); !errors.Is(err, s3dest.ErrObjectNotFound) {
 		t.Errorf("Stat(moved): %v, want ErrObjectNotFound", err)
 	}
+}
+
+// alphabet is the name-alphabet: every printable ASCII character alone
+// (where it can be a name) and between letters, multi-byte characters, and
+// names next to their look-alikes, which a wrong escape would confuse.
+func alphabet() []string {
+	var names []string
+	for c := byte(0x20); c <= 0x7e; c++ {
+		if c != '/' && c != '.' {
+			names = append(names, string(c))
+		}
+		names = append(names, "lo"+string(c)+"hi")
+	}
+	return append(names,
+		"a+b", "a b", "a%2Bb", "a%2bb", "a%20b", "a%b", "a%%b", "%2F", "a%2Fb", "a+%2B b",
+		"c++", "c  ", " c", "x.", "..x", "x..y", "dir/x y/z+w", "q?x=1&y=2", "#frag", "a\\b",
+		"é", "e\u0301", "日本語", "🙂", "\u00a0nbsp", "ß/ẞ", "tab-like\u2009space", "zero\u200bwidth")
+}
+
+// Every name round-trips through every operation: each is one object, of
+// its own name, on the fake and on every real server. A '+' read as a
+// space, a "%2B" decoded twice, a key normalized by the server: each would
+// make two names one object, or one name another's.
+func TestNameAlphabet(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		names := alphabet()
+		d := tg.dest(t, tg.sub("abc/"), s3dest.WithRecursiveList(true))
+		content := func(i int) string { return fmt.Sprintf("object %03d: %q", i, names[i]) }
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := w; i < len(names); i += 4 {
+					if err := d.Put(t.Context(), names[i], strings.NewReader(content(i))); err != nil {
+						t.Errorf("Put(%q): %v", names[i], err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		listed := map[string]int64{}
+		for fi, err := range d.List(t.Context()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed[fi.Name] = fi.Size
+		}
+		for i, name := range names {
+			if listed[name] != int64(len(content(i))) {
+				t.Errorf("List: %q has size %d, want %d", name, listed[name], len(content(i)))
+			}
+			fi, err := d.Stat(t.Context(), name)
+			if err != nil || fi.Size != int64(len(content(i))) {
+				t.Errorf("Stat(%q) = size %d, %v", name, fi.Size, err)
+			}
+			if got := get(t, d, name); got != content(i) {
+				t.Errorf("Get(%q) = %q, want %q", name, got, content(i))
+			}
+			var part bytes.Buffer
+			if err := d.GetRange(t.Context(), name, 7, 3, &part); err != nil || part.String() != content(i)[7:10] {
+				t.Errorf("GetRange(%q, 7, 3) = %q, %v", name, part.String(), err)
+			}
+		}
+		if len(listed) != len(names) {
+			t.Errorf("List found %d objects, want the %d names", len(listed), len(names))
+		}
+		// Rename every name to a look-alike-free one and back: a single
+		// CopyObject each, then a multipart copy for the look-alikes.
+		large := tg.dest(t, tg.sub("abc/"), s3dest.WithLimitsForTest(0, 1, 5<<20))
+		for i, name := range names {
+			r := d
+			if strings.ContainsAny(name, "+% ") {
+				r = large
+			}
+			if err := r.Rename(t.Context(), name, fmt.Sprintf("renamed-%03d", i)); err != nil {
+				t.Errorf("Rename(%q): %v", name, err)
+				continue
+			}
+			if err := r.Rename(t.Context(), fmt.Sprintf("renamed-%03d", i), name); err != nil {
+				t.Errorf("Rename back to %q: %v", name, err)
+			}
+		}
+		for i, name := range names {
+			if got := get(t, d, name); got != content(i) {
+				t.Errorf("after renames, Get(%q) = %q, want %q", name, got, content(i))
+			}
+		}
+		half := len(names) / 2
+		for _, name := range names[:half] {
+			if err := d.Delete(t.Context(), name); err != nil {
+				t.Errorf("Delete(%q): %v", name, err)
+			}
+		}
+		if err := d.DeleteMany(t.Context(), names[half:]); err != nil {
+			t.Errorf("DeleteMany: %v", err)
+		}
+		if left := list(t, d); len(left) != 0 {
+			var l []string
+			for _, fi := range left {
+				l = append(l, fi.Name)
+			}
+			t.Errorf("left after Delete and DeleteMany: %q", l)
+		}
+	})
+}
+
+// Restore and SetLock name every key right too (the fake has archive
+// tiers and, with lockFake, object lock).
+func TestNameAlphabetRestoreAndLock(t *testing.T) {
+	f := newLockFake(t, true)
+	cold := newDest(t, f.srv, s3dest.WithStorageClass("GLACIER"))
+	d := newDest(t, f.srv)
+	until := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	for _, name := range alphabet() {
+		put(t, cold, name, "cold "+name)
+		if err := d.Restore(t.Context(), name, s3dest.RestoreOptions{}); err != nil {
+			t.Errorf("Restore(%q): %v", name, err)
+		}
+		if got := f.srv.Restore(bucket, name); got.Requests != 1 {
+			t.Errorf("Restore(%q): the server saw %d restore requests for that key, want 1", name, got.Requests)
+		}
+		if err := d.SetLock(t.Context(), name, until); err != nil {
+			t.Errorf("SetLock(%q): %v", name, err)
+		}
+		if got, err := d.LockedUntil(t.Context(), name); err != nil || !got.Equal(until) {
+			t.Errorf("LockedUntil(%q) = %v, %v; want %v", name, got, err, until)
+		}
+	}
+}
+
+// S3 keys are flat: "x" and "x/y" are two objects. Servers that store
+// objects as files (versitygw) cannot hold both, and refuse the second:
+// that is ErrInvalid with a hint, never a silent loss of either.
+func TestNameThatIsAlsoAFolder(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t, tg.sub("clash/"))
+		put(t, d, "x", "object")
+		err := d.Put(t.Context(), "x/y", strings.NewReader("below"))
+		var e *s3dest.Error
+		switch {
+		case err == nil:
+			if got := get(t, d, "x"); got != "object" {
+				t.Errorf("x holds %q after x/y was stored", got)
+			}
+		case os.Getenv("S3DEST_TEST_SERVER") == "versitygw" && tg.real():
+			if !errors.Is(err, s3dest.ErrInvalid) || !errors.As(err, &e) || !strings.Contains(e.Hint, "folder") {
+				t.Errorf("Put(x/y) beside x on a file-backed server = %v, want ErrInvalid with a hint", err)
+			}
+			if got := get(t, d, "x"); got != "object" {
+				t.Errorf("x holds %q after the refused Put", got)
+			}
+		default:
+			t.Errorf("Put(x/y) beside x = %v", err)
+		}
+	})
 }
