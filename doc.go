@@ -234,26 +234,37 @@
 // # Integrity
 //
 // Every upload carries a CRC32C of its body, computed by s3dest, that the
-// server verifies. Objects sent in parts record a full-object CRC32C, so
-// Stat (FileInfo.Checksum) and Get see one whole-object checksum whatever
-// the part size. Get hashes what it delivers and returns an error that is
-// ErrCorrupt when the bytes or the length do not match, instead of
-// delivering them silently; what it wrote must then be discarded. GetRange
-// checks lengths only: a whole-object checksum cannot check a range. If a
-// server stores a checksum other than the one sent, the object is deleted
-// and Put fails with ErrCorrupt.
+// server verifies; a body damaged on the way (BadDigest) is sent once more.
+// Objects sent in parts record a full-object CRC32C, so Stat
+// (FileInfo.Checksum) and Get see one whole-object checksum whatever the
+// part size. If a server stores a checksum other than the one sent, the
+// object is deleted and Put fails with ErrCorrupt.
+//
+// Get hashes what it delivers and returns an error that is ErrCorrupt when
+// the bytes or the length do not match, instead of delivering them
+// silently; what it wrote must then be discarded. It checks, the cheapest
+// first: the object's whole-object checksum; else a composite multipart
+// checksum ("...-N", a checksum of the part checksums), hashed part by part;
+// else, on servers that keep no checksum, the ETag: the MD5 of a
+// single-part object, or the MD5 of the part MD5s of a multipart one (not
+// under SSE-KMS or SSE-C, whose ETag is no MD5). The part boundaries come
+// from the s3dest-parts metadata s3dest records on the multipart objects it
+// writes, else from the lengths of the first and last part and s3dest's
+// rules for cutting parts; an object another tool cut otherwise is read
+// with its length checked, never called corrupt. GetRange checks lengths
+// only: no whole-object digest can check a range.
 //
 // Servers that refuse flexible checksums get Content-MD5 instead (Backblaze
-// B2), and servers that take only composite multipart checksums (Cloudflare
-// R2, some MinIO versions) get those, which Get checks for length only.
-// Content-MD5 is otherwise sent only where a server asks for it or object
-// lock needs it: MD5 is many times slower than CRC32C. The SDK's own default
-// checksums are used on AWS endpoints only; other servers get
-// RequestChecksumCalculation and ResponseChecksumValidation set to
-// WhenRequired, since many of them reject or mangle the defaults
-// (s3-ext-requestchecksumcalculation and s3-ext-responsechecksumvalidation
-// override this). docs/INTEGRITY.md in the repository has the details, and
-// which server gets what.
+// B2, older MinIO and Ceph), also on DeleteObjects and lock requests, and
+// servers that take only composite multipart checksums (Cloudflare R2,
+// some MinIO versions) get those. Content-MD5 is otherwise sent only where
+// a server asks for it or object lock needs it: MD5 is many times slower
+// than CRC32C. The SDK's own default checksums are used on AWS endpoints
+// only; other servers get RequestChecksumCalculation and
+// ResponseChecksumValidation set to WhenRequired, since many of them reject
+// or mangle the defaults (s3-ext-requestchecksumcalculation and
+// s3-ext-responsechecksumvalidation override this). docs/INTEGRITY.md in
+// the repository has the details, which server gets what, and the cost.
 //
 // # Errors
 //
@@ -300,10 +311,20 @@
 // first try included; s3-ext-maxerrorretry is this minus one), with the
 // SDK's exponential backoff and jitter. Throttling (503 SlowDown), 429 Too
 // Many Requests, other 5xx answers and broken connections are retried;
-// permanent errors (403, 404, InvalidObjectState, BadDigest) never are.
-// There is no client-side retry quota, so a burst of throttling slows a
-// backup down instead of failing it. A Get whose body breaks after bytes
-// reached w is not retried: it returns the error.
+// permanent errors (403, 404, InvalidObjectState) never are, and a
+// BadDigest upload is sent once more, not again. There is no client-side
+// retry quota, so a burst of throttling slows a backup down instead of
+// failing it. A Get whose body breaks after bytes reached w is not
+// retried: it returns the error.
+//
+// A retry may see what a first try whose answer was lost did. s3dest gives
+// the true answer all the same: a CompleteMultipartUpload retried into
+// NoSuchUpload checks the object stored against the upload (size, and its
+// checksum or ETag) and succeeds when it is the one uploaded; a
+// CreateMultipartUpload sent more than once, or failed without an answer,
+// aborts the uploads of the key that the server started meanwhile, so
+// none is left to be billed; a retried CopyObject, DeleteObjects,
+// RestoreObject or retention request finds its work done and succeeds.
 //
 // WithTimeouts (short-timeout, list-timeout, read-write-timeout) bounds
 // single calls so that a stalled server cannot hang a backup. Short (default
