@@ -172,6 +172,13 @@ func TestLostAnswersOnServer(t *testing.T) {
 		d := tg.dest(t, s3dest.WithHTTPClient(ft.Client()), s3dest.WithPartSize(5<<20), s3dest.WithConcurrency(2),
 			s3dest.WithLimitsForTest(0, 6<<20, 5<<20))
 		data := randomBytes(11<<20+3, 35)
+		if tg.server == "rclone" {
+			// rclone v1.76 deletes the folders an aborted upload created,
+			// under the other uploads of the folder too: the upload a lost
+			// Create answer left, which s3dest aborts, would take the
+			// prefix with it. A folder that exists already stays.
+			put(t, d, "keeps-the-folder", "x")
+		}
 		for _, op := range []string{"CreateMultipartUpload", "CompleteMultipartUpload"} {
 			ft.Add(faults.Fault{Match: faults.Op(op), Times: 1, LoseAnswer: true})
 		}
