@@ -161,7 +161,18 @@ func (m *mpu) create(ctx context.Context, in *s3.CreateMultipartUploadInput, str
 		case sumNone:
 			in.ChecksumAlgorithm, in.ChecksumType = "", ""
 		}
-		err := m.createOnce(ctx, in)
+		echoed, err := m.createOnce(ctx, in)
+		if err == nil && in.ChecksumAlgorithm != "" && echoed == "" {
+			// The server took the checksum headers without a word (S3
+			// answers the algorithm back): it ignores flexible checksums,
+			// as rclone serve s3 does. The parts get Content-MD5, which
+			// it checks, and the upload completes without a checksum.
+			if d.multipartSums.Swap(int32(sumNone)) != int32(sumNone) {
+				d.log.Info("s3dest: the server ignores multipart checksums; parts are sent with Content-MD5", "key", m.key)
+			}
+			m.sums = sumNone
+			return nil
+		}
 		if err == nil {
 			if m.sums > start {
 				d.multipartSums.Store(int32(m.sums))
@@ -182,23 +193,24 @@ func (m *mpu) create(ctx context.Context, in *s3.CreateMultipartUploadInput, str
 // have started one too. So when the request went out more than once, or
 // failed in a way the server may have acted on, the uploads of this key
 // the server started since are aborted, but for the one returned.
-func (m *mpu) createOnce(ctx context.Context, in *s3.CreateMultipartUploadInput) error {
+// It returns the checksum algorithm the server answered back.
+func (m *mpu) createOnce(ctx context.Context, in *s3.CreateMultipartUploadInput) (echoed types.ChecksumAlgorithm, err error) {
 	d := m.d
 	var attempts atomic.Int32
 	began := time.Now()
 	var out *s3.CreateMultipartUploadOutput
-	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+	err = d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 		var err error
 		out, err = c.CreateMultipartUpload(ctx, in, countAttempts(&attempts))
 		return err
 	})
 	if err == nil {
-		m.id = aws.ToString(out.UploadId)
+		m.id, echoed = aws.ToString(out.UploadId), out.ChecksumAlgorithm
 	}
 	if attempts.Load() > 1 || err != nil && mayHaveActed(err) {
 		m.abortOthers(ctx, time.Since(began))
 	}
-	return err
+	return echoed, err
 }
 
 // mayHaveActed reports a failure after which the server may still have done

@@ -143,6 +143,17 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 			}
 		}
 	}
+	if err == nil && in.ChecksumCRC32C != nil && in.ContentMD5 == nil && aws.ToString(out.ChecksumCRC32C) == "" {
+		// The server did not answer the CRC32C back, as S3 does: it may
+		// not have checked it. Send once more with Content-MD5, and so
+		// from now on.
+		if rerr := addMD5(false); rerr != nil {
+			return d.wrap("put", key, rerr)
+		}
+		if err = send(); err == nil && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
+			d.log.Info("s3dest: the server does not answer checksums back; uploads now send Content-MD5", "bucket", d.bucket)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -248,6 +248,16 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		in.ContentMD5 = aws.String(partMD5(part))
 		err = send()
 	}
+	if err == nil && in.ChecksumCRC32C != nil && in.ContentMD5 == nil && aws.ToString(out.ChecksumCRC32C) == "" {
+		// The server did not answer the CRC32C back, as S3 does: it may
+		// not have checked it. This part, and the next ones, go with
+		// Content-MD5.
+		if !u.md5.Swap(true) && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
+			d.log.Info("s3dest: the server does not answer part checksums back; sending Content-MD5 with every part", "key", u.key)
+		}
+		in.ContentMD5 = aws.String(partMD5(part))
+		err = send()
+	}
 	if err != nil {
 		return partError(n, err)
 	}

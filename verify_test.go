@@ -175,3 +175,56 @@ func rawMultipart(t *testing.T, d *s3dest.Destination, name string, data []byte,
 		t.Fatal(err)
 	}
 }
+
+// ignoresChecksums makes the fake a server that takes x-amz-checksum-*
+// headers without a word: it neither checks them nor answers them back
+// (rclone serve s3 does so for multipart uploads).
+func ignoresChecksums(w http.ResponseWriter, r *http.Request) bool {
+	for k := range r.Header {
+		if strings.HasPrefix(k, "X-Amz-Checksum-") || k == "X-Amz-Sdk-Checksum-Algorithm" {
+			r.Header.Del(k)
+		}
+	}
+	return false
+}
+
+// A server that ignores checksums is found out by its silence (S3 answers a
+// checksum back) and gets Content-MD5, which it checks: a body damaged on
+// the way is then refused and sent again, never stored.
+func TestUploadsToServerThatIgnoresChecksums(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, tc := range []struct {
+		name string
+		size int
+		op   string
+	}{
+		{"single", 1000, "PutObject"},
+		{"multipart", 3<<20 + 9, "UploadPart"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			srv.SetHook(ignoresChecksums)
+			ft := &faults.Transport{}
+			d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+			data := randomBytes(tc.size, 44)
+			first := func(r *http.Request) bool { return faults.Op(tc.op)(r) && r.URL.Query().Get("partNumber") <= "1" }
+			ft.Add(faults.Fault{Match: first, Times: 1, FlipRequest: true})
+			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			if got := get(t, newDest(t, srv), "vol"); got != string(data) {
+				t.Fatal("a body damaged on the way was stored: the server ignored its CRC32C and s3dest did not notice")
+			}
+			// From now on Content-MD5 goes with the first request.
+			srv.ResetRequests()
+			if err := d.Put(t.Context(), "vol2", unknownLength{bytes.NewReader(data)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range srv.Requests() {
+				if r.Method == http.MethodPut && r.Header.Get("Content-Md5") == "" {
+					t.Errorf("%s %v went without Content-MD5 to a server that ignores checksums", r.Method, r.Query)
+				}
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"hash/crc64"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // verifyBody checks an upload's body against the x-amz-checksum-* header it
@@ -55,4 +56,19 @@ func verifyBody(w http.ResponseWriter, r *http.Request) bool {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
+}
+
+// echoChecksums answers an upload's checksum headers back on success, as S3
+// does: a client reads in the echo that the server checked them.
+func echoChecksums(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	return &headerFix{ResponseWriter: w, fix: func(h http.Header, code int) {
+		if code != http.StatusOK {
+			return
+		}
+		for k, v := range r.Header {
+			if strings.HasPrefix(k, "X-Amz-Checksum-") && k != "X-Amz-Checksum-Algorithm" {
+				h[k] = v
+			}
+		}
+	}}
 }

@@ -72,6 +72,10 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, bucket, ke
 		s.mu.Lock()
 		s.uploads[xmlText(m[1])] = &mpuState{algo: algo, typ: typ, parts: map[int]partState{}}
 		s.mu.Unlock()
+		if algo != "" { // answered back, as S3 does
+			rec.Header().Set("X-Amz-Checksum-Algorithm", algo)
+			rec.Header().Set("X-Amz-Checksum-Type", typ)
+		}
 	}
 	copyResponse(w, rec)
 }

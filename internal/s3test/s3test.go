@@ -200,8 +200,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" && !verifyBody(w, r) {
-		return
+	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
+		if !verifyBody(w, r) {
+			return
+		}
+		w = echoChecksums(w, r)
 	}
 	if s.serveArchive(w, r, bucket, key) {
 		return
