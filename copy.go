@@ -34,19 +34,22 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 	}
 	for {
 		err := d.copyOnce(ctx, src, dst, fi, head)
-		if code, _ := errorCode(err); code != "BadDigest" || d.copyNoSums.Swap(true) {
+		if !errors.Is(err, errBogusPartSums) || d.copyNoSums.Swap(true) {
 			if err != nil {
 				return err
 			}
 			return d.Delete(ctx, from)
 		}
-		// The server refused the checksum it computed from its own part
-		// checksums: versitygw (v1.8.0) answers each UploadPartCopy with the
-		// source's whole-object CRC32C. Its copies go without checksums.
-		d.log.Warn("s3dest: the server's part checksums of a multipart copy do not add up; copying without checksums",
-			"key", dst, "error", err)
+		// versitygw (v1.8.0) answers each UploadPartCopy with the source's
+		// whole-object CRC32C: the checksum it would assemble from them
+		// would fail. Its copies go without checksums.
+		d.log.Warn("s3dest: the server answers wrong part checksums for multipart copies; copying without checksums", "key", dst)
 	}
 }
+
+// errBogusPartSums: every part of a multipart copy came back with the
+// source's whole-object checksum.
+var errBogusPartSums = errors.New("the server answered the whole object's CRC32C for every part of the copy")
 
 // copyOnce makes the multipart copy of src to dst, in the strongest checksum
 // mode the source and the server allow.
@@ -55,7 +58,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	meta[partsMeta] = layoutMeta(d.copyPartSize(fi.Size), 0, true)
+	meta[partsMeta] = layoutMeta(d.copyPartSize(aws.ToInt64(head.ContentLength)), 0, true)
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,
@@ -72,16 +75,23 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 		m.full, strongest = sum, sumFull
 	}
 	if d.copyNoSums.Load() {
-		strongest = sumNone
+		m.full, strongest = "", sumNone
 	}
 	if err := m.create(ctx, in, strongest); err != nil {
 		return err
 	}
-	if err := d.copyParts(ctx, m, src, head.ETag, fi.Size); err != nil {
+	// Size, ETag and checksum all from the one HEAD: the part copies
+	// name its ETag, so a source replaced since fails them all.
+	size := aws.ToInt64(head.ContentLength)
+	if err := d.copyParts(ctx, m, src, head.ETag, size); err != nil {
 		m.abort(ctx)
 		return d.wrap("rename", src, err)
 	}
-	return m.complete(ctx, fi.Size)
+	if m.bogusCopySums() {
+		m.abort(ctx)
+		return d.wrap("rename", src, errBogusPartSums)
+	}
+	return m.complete(ctx, size)
 }
 
 // copyParts copies the source into the upload's parts, concurrently.
@@ -152,4 +162,19 @@ func decodeCRC(s string) *uint32 {
 // copyPartSize is the part size of a multipart copy of size bytes.
 func (d *Destination) copyPartSize(size int64) int64 {
 	return max(d.cfg.limits.copyPart, (size+maxParts-1)/maxParts)
+}
+
+// bogusCopySums reports whether every part of a multipart copy of more than
+// one part came back with the source's whole-object CRC32C.
+func (m *mpu) bogusCopySums() bool {
+	full := decodeCRC(m.full)
+	if full == nil || m.sums == sumNone || len(m.crcs) < 2 {
+		return false
+	}
+	for i, c := range m.crcs {
+		if !m.known[i] || c != *full {
+			return false
+		}
+	}
+	return true
 }

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -157,4 +159,41 @@ func TestRenameLargeWhenPartChecksumsAreWrong(t *testing.T) {
 		}
 	}
 	assertNoUploads(t, d)
+}
+
+// roundTrip is an http.RoundTripper from a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The source replaced by a larger object between Rename's Stat and the
+// multipart copy's HEAD: the copy must be the whole of one object, never a
+// prefix of the new one with the source deleted.
+func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		other := tg.dest(t)
+		old, bigger := randomBytes(11<<20, 1), randomBytes(16<<20, 2)
+		if err := other.Put(t.Context(), "big", bytes.NewReader(old)); err != nil {
+			t.Fatal(err)
+		}
+		var heads atomic.Int32
+		rt := roundTrip(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodHead && !r.URL.Query().Has("partNumber") && strings.HasSuffix(r.URL.Path, "/big") &&
+				heads.Add(1) == 2 {
+				if err := other.Put(r.Context(), "big", bytes.NewReader(bigger)); err != nil {
+					t.Error(err)
+				}
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})
+		d := tg.dest(t, s3dest.WithLimitsForTest(0, 1<<20, 5<<20), s3dest.WithHTTPClient(&http.Client{Transport: rt}))
+		if err := d.Rename(t.Context(), "big", "moved"); err != nil {
+			t.Logf("Rename: %v", err) // failing is fine; losing data is not
+			return
+		}
+		got := get(t, d, "moved")
+		if got != string(bigger) && got != string(old) {
+			t.Errorf("moved holds %d bytes, neither object whole: the source is gone with the rest", len(got))
+		}
+	})
 }
