@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"strings"
@@ -321,7 +322,8 @@ func (d *Destination) TestWrite(ctx context.Context) error {
 	name := ".s3dest-probe-" + hex.EncodeToString(id[:])
 	data := make([]byte, 1024)
 	_, _ = rand.Read(data)
-	if err := d.put(ctx, &putReq{key: d.prefix + name, name: name}, bytes.NewReader(data)); err != nil {
+	body := bytes.NewReader(data)
+	if err := d.put(ctx, &putReq{key: d.prefix + name, name: name}, body, body.Size(), io.NewSectionReader(body, 0, body.Size())); err != nil {
 		return err
 	}
 	var got bytes.Buffer

@@ -39,12 +39,15 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 	if isNil(r) {
 		return invalid("put", d.bucket, key, "the reader is nil")
 	}
-	size, _ := sizeOf(r)
+	size, section, err := sizeOf(r)
+	if err != nil {
+		return invalid("put", d.bucket, key, "%v", err)
+	}
 	class, err := d.classFor(name, size)
 	if err != nil {
 		return invalid("put", d.bucket, key, "%v", err)
 	}
-	return d.put(ctx, &putReq{key: key, name: name, class: class, lock: d.cfg.lockFor > 0}, r)
+	return d.put(ctx, &putReq{key: key, name: name, class: class, lock: d.cfg.lockFor > 0}, r, size, section)
 }
 
 // putReq is one upload as decided before its first request.
@@ -55,8 +58,9 @@ type putReq struct {
 	idle      *idleTimer
 }
 
-func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader) error {
-	size, section := sizeOf(r)
+// put uploads r, of size bytes (-1: unknown), from section when it can be
+// read again (sizeOf).
+func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader, size int64, section *io.SectionReader) error {
 	if size > maxObjectSize {
 		return invalid("put", d.bucket, p.key, "%d bytes is more than S3's 5 TiB limit", size)
 	}
@@ -184,32 +188,36 @@ func (d *Destination) discardCorrupt(ctx context.Context, op, key string, cause 
 
 // sizeOf returns how many bytes r holds from its current position, -1 when
 // that is unknown, and a reader of exactly those bytes when r can be read
-// again without being consumed (io.ReaderAt).
-func sizeOf(r io.Reader) (int64, *io.SectionReader) {
+// again without being consumed (io.ReaderAt). A seeker that finds its end
+// but cannot seek back to where it was has lost its place: an error, never
+// an upload from its end.
+func sizeOf(r io.Reader) (int64, *io.SectionReader, error) {
 	if f, ok := r.(*os.File); ok {
 		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-			return -1, nil // pipes, devices: no meaningful size
+			return -1, nil, nil // pipes, devices: no meaningful size
 		}
 	}
 	if s, ok := r.(io.Seeker); ok {
-		cur, err1 := s.Seek(0, io.SeekCurrent)
-		end, err2 := s.Seek(0, io.SeekEnd)
-		_, err3 := s.Seek(cur, io.SeekStart)
-		if err1 == nil && err2 == nil && err3 == nil && end >= cur {
-			if ra, ok := r.(io.ReaderAt); ok {
-				return end - cur, io.NewSectionReader(ra, cur, end-cur)
+		if cur, err := s.Seek(0, io.SeekCurrent); err == nil {
+			if end, err := s.Seek(0, io.SeekEnd); err == nil {
+				if _, err := s.Seek(cur, io.SeekStart); err != nil {
+					return 0, nil, fmt.Errorf("the reader found its length but cannot seek back to offset %d "+
+						"(a forward-only seeker): give a reader that is not an io.Seeker: %w", cur, err)
+				}
+				if end >= cur {
+					if ra, ok := r.(io.ReaderAt); ok {
+						return end - cur, io.NewSectionReader(ra, cur, end-cur), nil
+					}
+					return end - cur, nil, nil
+				}
 			}
-			return end - cur, nil
-		}
-		if err3 != nil {
-			return -1, nil
 		}
 	}
 	switch v := r.(type) {
 	case interface{ Len() int }:
-		return int64(v.Len()), nil
+		return int64(v.Len()), nil, nil
 	case interface{ Size() int64 }:
-		return v.Size(), nil
+		return v.Size(), nil, nil
 	}
-	return -1, nil
+	return -1, nil, nil
 }

@@ -215,3 +215,47 @@ func TestMaxPartSizeRefusesTooLargeObjects(t *testing.T) {
 		t.Errorf("New with a max part size below the part size = %v, want ErrInvalid", err)
 	}
 }
+
+// forwardSeeker seeks forward by skipping bytes, as seekers over network
+// bodies or decompressors do, and refuses to seek back.
+type forwardSeeker struct {
+	r   io.Reader
+	pos int64
+}
+
+func (f *forwardSeeker) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	f.pos += int64(n)
+	return n, err
+}
+
+func (f *forwardSeeker) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += f.pos
+	case io.SeekEnd:
+		n, _ := io.Copy(io.Discard, f.r)
+		f.pos += n
+		return f.pos + off, nil
+	}
+	if off < f.pos {
+		return f.pos, errors.New("cannot seek backwards")
+	}
+	n, _ := io.CopyN(io.Discard, f.r, off-f.pos)
+	f.pos += n
+	return f.pos, nil
+}
+
+// A seeker that cannot seek back after finding its length has lost its
+// data: Put fails, where it stored an empty object and returned nil.
+func TestPutForwardOnlySeeker(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	err := d.Put(t.Context(), "vol", &forwardSeeker{r: strings.NewReader("important backup data")})
+	if !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("Put of a forward-only seeker = %v, want ErrInvalid", err)
+	}
+	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("Stat after the refused Put = %v, want ErrObjectNotFound", err)
+	}
+}
