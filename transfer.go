@@ -184,14 +184,16 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 		}
 		defer out.Body.Close()
 		var v *verifier
-		if rng == nil {
-			v = d.bodyVerifier(ctx, c, key, out)
-		} else if err := d.checkRange(op, key, out, rng); err != nil {
-			return err
-		}
 		want := aws.ToInt64(out.ContentLength)
 		if out.ContentLength == nil {
-			want = -1
+			want = -1 // a chunked answer: a range still says its length
+		}
+		if rng == nil {
+			v = d.bodyVerifier(ctx, c, key, out)
+		} else if n, err := d.checkRange(op, key, out, rng); err != nil {
+			return err
+		} else {
+			want = n
 		}
 		n, err := copyBody(w, out.Body, v, idle, d.reporter(name, want))
 		if err != nil {
@@ -224,28 +226,29 @@ func (d *Destination) corrupt(op, key string, err error) error {
 // 200, a cut or lying answer a shorter range. S3 answers a range that runs
 // past the end of the object with the bytes up to the end: that is
 // ErrInvalid here, since GetRange writes all the bytes asked for or none.
-func (d *Destination) checkRange(op, key string, out *s3.GetObjectOutput, r *byteRange) error {
+// It returns the length of the range, which the body must have.
+func (d *Destination) checkRange(op, key string, out *s3.GetObjectOutput, r *byteRange) (int64, error) {
 	cr := aws.ToString(out.ContentRange) // "bytes 10-19/100", or "bytes 10-19/*"
 	first, last, total, ok := parseContentRange(cr)
 	switch {
 	case !ok || first != r.offset:
-		return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+		return 0, d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
 	case out.ContentLength != nil && *out.ContentLength != last-first+1:
-		return d.corrupt(op, key, fmt.Errorf("Content-Range %q with Content-Length %d", cr, *out.ContentLength))
+		return 0, d.corrupt(op, key, fmt.Errorf("Content-Range %q with Content-Length %d", cr, *out.ContentLength))
 	case r.length < 0:
 		if total >= 0 && last != total-1 {
-			return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+			return 0, d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
 		}
-		return nil
+		return last - first + 1, nil
 	}
 	switch want := r.offset + r.length - 1; {
 	case last == want:
-		return nil
+		return r.length, nil
 	case last < want && last == total-1:
-		return invalid(op, d.bucket, key, "the object has %d bytes: %d bytes from offset %d run past its end "+
+		return 0, invalid(op, d.bucket, key, "the object has %d bytes: %d bytes from offset %d run past its end "+
 			"(ask for at most %d, or -1 for the rest)", total, r.length, r.offset, total-r.offset)
 	}
-	return d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
+	return 0, d.corrupt(op, key, fmt.Errorf("asked for %s, got Content-Range %q", *r.header(), cr))
 }
 
 // parseContentRange reads "bytes FIRST-LAST/TOTAL"; total is -1 for "*".

@@ -186,6 +186,23 @@ func TestGetRangeNeverShort(t *testing.T) {
 	if err := d.GetRange(t.Context(), "vol", 10, 10, &got); err == nil || got.Len() != 0 {
 		t.Errorf("GetRange(10, 10) answered with 5 bytes: %v after %d bytes written; want an error and none", err, got.Len())
 	}
+	// A chunked answer (no Content-Length): the Content-Range length holds.
+	for _, body := range []string{"abc", "abcdefghijklmnopqrstuvwxyz"} {
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodGet || r.Header.Get("Range") == "" {
+				return false
+			}
+			w.Header().Set("Content-Range", "bytes 10-19/100")
+			w.WriteHeader(http.StatusPartialContent)
+			_, _ = io.WriteString(w, body)
+			w.(http.Flusher).Flush()
+			return true
+		})
+		got.Reset()
+		if err := d.GetRange(t.Context(), "vol", 10, 10, &got); !errors.Is(err, s3dest.ErrCorrupt) {
+			t.Errorf("GetRange(10, 10) answered %d bytes, chunked: %v, want ErrCorrupt", len(body), err)
+		}
+	}
 }
 
 func TestProgress(t *testing.T) {
