@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
@@ -181,4 +182,23 @@ func (d *Destination) resendDamaged(key string, send func() error) func() error 
 		}
 		return err
 	}
+}
+
+// sumsDiffer reports whether a checksum a server answered ("base64", or
+// "base64-N") is proven other than want: both decode, and to other bytes or
+// part counts. An answer in another spelling of the same bytes (unpadded
+// base64, say) is no difference, and one that cannot be read proves
+// nothing: a good object must not be deleted for a server's spelling.
+func sumsDiffer(got, want string) bool {
+	decode := func(s string) ([]byte, string, bool) {
+		v, n, _ := strings.Cut(s, "-")
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			b, err = base64.RawStdEncoding.DecodeString(v)
+		}
+		return b, n, err == nil
+	}
+	g, gn, ok1 := decode(got)
+	w, wn, ok2 := decode(want)
+	return ok1 && ok2 && len(g) > 0 && (!bytes.Equal(g, w) || gn != wn)
 }

@@ -58,7 +58,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	meta[partsMeta] = layoutMeta(d.copyPartSize(aws.ToInt64(head.ContentLength)), 0, true)
+	meta[partsMeta] = d.layoutMeta(d.copyPartSize(aws.ToInt64(head.ContentLength)), 0, true)
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,

@@ -390,6 +390,10 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 	if got := aws.ToString(out.ChecksumCRC32C); got != "" && !m.matches(got) {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled CRC32C %s, not the upload's", got))
 	}
+	if etag := strings.Trim(aws.ToString(out.ETag), `"`); etag != "" {
+		// Whether Get may check this server's multipart ETags.
+		d.learnETagRule(etag == m.etag())
+	}
 	return nil
 }
 
@@ -401,7 +405,7 @@ func (m *mpu) matches(sum string) bool {
 	if strings.Contains(sum, "-") {
 		want = m.compositeSum()
 	}
-	return want == "" || sum == want
+	return want == "" || !sumsDiffer(sum, want)
 }
 
 // verifyLost checks, after Complete's answer was lost and its retry found

@@ -161,7 +161,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 	if err != nil {
 		return err
 	}
-	if got := aws.ToString(out.ChecksumCRC32C); got != "" && in.ChecksumCRC32C != nil && got != sum {
+	if got := aws.ToString(out.ChecksumCRC32C); got != "" && in.ChecksumCRC32C != nil && sumsDiffer(got, sum) {
 		return d.discardCorrupt(ctx, "put", key, fmt.Errorf("the server stored CRC32C %s, we sent %s", got, sum))
 	}
 	d.reporter(p.name, size).finish(size)

@@ -40,6 +40,7 @@ type Destination struct {
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
 	md5Bodies       atomic.Bool  // Content-MD5 alone on bodies the SDK serializes (withBodySums)
 	copyNoSums      atomic.Bool  // multipart copies without checksums: the server's part checksums are wrong
+	etagRule        atomic.Int32 // the server's multipart ETags: etagRuleUnknown, etagRuleHolds or etagRuleFails
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 

@@ -208,8 +208,12 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 			return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, want))
 		}
 		if v != nil {
-			if got := v.got(); got != v.want && d.confirmed(ctx, c, key, v) {
+			got := v.got()
+			if got != v.want && d.corruptVerdict(ctx, c, key, v) {
 				return d.corrupt(op, key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
+			}
+			if got == v.want && v.etagRule {
+				d.learnETagRule(true)
 			}
 		}
 		return nil

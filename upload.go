@@ -274,7 +274,7 @@ func (u *upload) start(ctx context.Context) error {
 		StorageClass: u.req.class,
 		// How the parts are cut, for Get to check the object's composite
 		// checksum or ETag on servers without full-object checksums.
-		Metadata: map[string]string{partsMeta: layoutMeta(u.base, u.limit, u.fixed)},
+		Metadata: map[string]string{partsMeta: d.layoutMeta(u.base, u.limit, u.fixed)},
 	}
 	if u.req.lock {
 		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()

@@ -12,6 +12,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,12 +46,17 @@ import (
 const partsMeta = "s3dest-parts"
 
 // layoutMeta is the partsMeta value of parts cut from base, fixed or
-// growing up to limit.
-func layoutMeta(base, limit int64, fixed bool) string {
+// growing up to limit, marked when this server was seen to follow S3's
+// multipart ETag rule.
+func (d *Destination) layoutMeta(base, limit int64, fixed bool) string {
+	v := "grow:" + strconv.FormatInt(base, 10) + ":" + strconv.FormatInt(limit, 10)
 	if fixed {
-		return "fixed:" + strconv.FormatInt(base, 10)
+		v = "fixed:" + strconv.FormatInt(base, 10)
 	}
-	return "grow:" + strconv.FormatInt(base, 10) + ":" + strconv.FormatInt(limit, 10)
+	if d.etagRule.Load() == etagRuleHolds {
+		v += md5ETagMark
+	}
+	return v
 }
 
 // verifier hashes a body as it streams and says whether it matches what
@@ -63,9 +69,14 @@ type verifier struct {
 	h      hash.Hash // the whole object's, or the current part's
 	encode func([]byte) string
 
+	// trusted: a mismatch may mean corruption (corruptVerdict); false for a
+	// multipart ETag whose rule this server was not seen to follow.
+	trusted  bool
+	etagRule bool // a multipart ETag: a match shows the server follows S3's rule
+
 	// Multipart digests only.
 	sizes []int64 // the parts' lengths
-	exact bool    // the layout is known, not inferred
+	asked []int   // the parts whose length the server told
 	part  int
 	left  int64  // bytes left in the current part
 	sums  []byte // the finished parts' digests
@@ -126,13 +137,13 @@ var (
 func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput) *verifier {
 	for _, f := range flexibleSums {
 		if v := aws.ToString(f.get(out)); v != "" && !strings.Contains(v, "-") {
-			return &verifier{what: f.algo, want: v, newH: f.h, h: f.h(), encode: b64}
+			return &verifier{what: f.algo, want: v, newH: f.h, h: f.h(), encode: b64, trusted: true}
 		}
 	}
 	size := aws.ToInt64(out.ContentLength)
 	for _, f := range flexibleSums {
 		if m := compositeSum.FindStringSubmatch(aws.ToString(f.get(out))); m != nil {
-			return d.partsVerifier(ctx, c, key, out, size, m[2], "composite "+f.algo, m[0], f.h, b64)
+			return d.partsVerifier(ctx, c, key, out, size, m[2], "composite "+f.algo, m[0], f.h, b64, true)
 		}
 	}
 	etag := strings.ToLower(strings.Trim(aws.ToString(out.ETag), `"`))
@@ -141,50 +152,83 @@ func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string
 		return nil // the ETag is no MD5 of the data
 	}
 	if md5ETag.MatchString(etag) {
-		return &verifier{what: "ETag (MD5)", want: etag, newH: md5.New, h: md5.New(), encode: hex.EncodeToString}
+		// S3: an ETag of 32 hex digits is an MD5 digest of the data.
+		return &verifier{what: "ETag (MD5)", want: etag, newH: md5.New, h: md5.New(), encode: hex.EncodeToString, trusted: true}
 	}
-	if m := multiETag.FindStringSubmatch(etag); m != nil {
-		return d.partsVerifier(ctx, c, key, out, size, m[1], "ETag (MD5 of the part MD5s)", etag, md5.New, hex.EncodeToString)
+	if m := multiETag.FindStringSubmatch(etag); m != nil && d.etagRule.Load() != etagRuleFails {
+		// The MD5 of the part MD5s is S3's rule, not every server's (GCS,
+		// some MinIO versions): trusted where this server was seen to
+		// follow it, by this Destination or by the one that wrote the
+		// object (its metadata says so); elsewhere a match teaches it and a
+		// mismatch proves nothing.
+		trusted := d.etagRule.Load() == etagRuleHolds || strings.Contains(out.Metadata[partsMeta], md5ETagMark)
+		return d.partsVerifier(ctx, c, key, out, size, m[1], "ETag (MD5 of the part MD5s)", etag, md5.New, hex.EncodeToString, trusted)
 	}
 	return nil
+}
+
+// What this Destination saw of the server's multipart ETags (etagRule).
+const (
+	etagRuleUnknown int32 = iota
+	etagRuleHolds         // the MD5 of the part MD5s, "-N", as on S3
+	etagRuleFails         // something else
+)
+
+// md5ETagMark in s3dest-parts says the writer saw the server follow S3's
+// multipart ETag rule.
+const md5ETagMark = ";md5etag"
+
+// learnETagRule records whether the server's multipart ETag (answered by
+// Complete, or matched by a Get) follows S3's rule.
+func (d *Destination) learnETagRule(holds bool) {
+	v := etagRuleFails
+	if holds {
+		v = etagRuleHolds
+	}
+	if d.etagRule.Swap(v) != v && !holds {
+		d.log.Info("s3dest: the server's multipart ETags are not the MD5 of the part MD5s: on this server, " +
+			"multipart objects without checksums are read with their length checked")
+	}
 }
 
 // partsVerifier is a verifier of a multipart digest over n parts, or nil
 // when the part boundaries cannot be known.
 func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput, size int64,
-	count, what, want string, h func() hash.Hash, encode func([]byte) string) *verifier {
+	count, what, want string, h func() hash.Hash, encode func([]byte) string, trusted bool) *verifier {
 	n, err := strconv.Atoi(count)
 	if err != nil || n < 1 || n > maxParts {
 		return nil
 	}
-	sizes, exact := d.partLayout(ctx, c, key, out.Metadata[partsMeta], size, n)
+	sizes, asked := d.partLayout(ctx, c, key, out.Metadata[partsMeta], size, n)
 	if sizes == nil {
 		d.log.Debug("s3dest: the parts of a multipart object are not cut as s3dest cuts them: checked for length only",
 			"key", key, "parts", n)
 		return nil
 	}
-	return &verifier{what: what, want: want, newH: h, h: h(), encode: encode, sizes: sizes, exact: exact, left: sizes[0]}
+	return &verifier{what: what, want: want, newH: h, h: h(), encode: encode, sizes: sizes, asked: asked,
+		left: sizes[0], trusted: trusted, etagRule: strings.HasPrefix(what, "ETag")}
 }
 
-// partLayout returns the lengths of the n parts of a size-byte object:
-// from its s3dest-parts metadata (exact), else inferred from the lengths of
-// its first and last part, as s3dest cuts fixed or growing parts. nil when
-// neither fits.
-func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta string, size int64, n int) (sizes []int64, exact bool) {
-	if kind, rest, ok := strings.Cut(meta, ":"); ok {
+// partLayout returns the lengths of the n parts of a size-byte object: from
+// its s3dest-parts metadata, else inferred from the lengths of its first
+// and last part, as s3dest cuts fixed or growing parts. nil when neither
+// fits. asked lists the parts whose length the server told.
+func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta string, size int64, n int) (sizes []int64, asked []int) {
+	layout, _, _ := strings.Cut(meta, ";")
+	if kind, rest, ok := strings.Cut(layout, ":"); ok && (kind == "fixed" || kind == "grow") {
 		base, limit, _ := strings.Cut(rest, ":")
 		b, err := strconv.ParseInt(base, 10, 64)
 		l, lerr := strconv.ParseInt(limit, 10, 64)
-		if lerr != nil || l <= 0 {
+		if lerr != nil {
 			l = maxPartSize
 		}
-		if err == nil && b > 0 {
-			return cutParts(size, n, b, l, kind == "fixed"), true
+		if err == nil && b > 0 && b <= maxPartSize && l >= b && l <= maxPartSize {
+			return cutParts(size, n, b, l, kind == "fixed"), nil
 		}
 	}
 	first, err := d.partLength(ctx, c, key, 1)
-	if err != nil || first <= 0 {
-		return nil, false
+	if err != nil || first <= 0 || first > maxPartSize {
+		return nil, nil
 	}
 	for _, fixed := range []bool{true, false} {
 		sizes := cutParts(size, n, first, maxPartSize, fixed)
@@ -192,18 +236,18 @@ func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta st
 			continue
 		}
 		if n == 1 {
-			return sizes, false
+			return sizes, []int{1}
 		}
 		if last, err := d.partLength(ctx, c, key, n); err == nil && last == sizes[n-1] {
-			return sizes, false
+			return sizes, []int{1, n}
 		}
 	}
-	return nil, false
+	return nil, nil
 }
 
 // cutParts returns the lengths of n parts of a size-byte object cut from
-// base bytes, fixed or growing up to limit (partSizeAt); nil when they
-// cannot add up.
+// base bytes (at most 5 GiB), fixed or growing up to limit (partSizeAt);
+// nil when they cannot add up.
 func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
 	at := func(i int) int64 {
 		if fixed {
@@ -215,7 +259,7 @@ func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
 	var sum int64
 	for i := range n - 1 {
 		sizes[i] = at(i + 1)
-		sum += sizes[i]
+		sum += sizes[i] // at most 10,000 × 5 GiB: no overflow
 	}
 	last := size - sum
 	if last <= 0 || last > at(n) {
@@ -237,17 +281,25 @@ func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, 
 	return aws.ToInt64(out.ContentLength), nil
 }
 
-// confirmed reports whether a verifier's mismatch means corruption: with an
-// exact layout it does; an inferred one is checked part by part first, so
-// that another tool's object cut another way is not called corrupt.
-func (d *Destination) confirmed(ctx context.Context, c *s3.Client, key string, v *verifier) bool {
-	if v.sizes == nil || v.exact {
-		return true
+// corruptVerdict reports whether a body that failed v's check is corrupt.
+// A multipart digest is checked against the boundaries of the parts, so
+// their lengths are asked of the server first (but those it told already):
+// an object cut otherwise than its metadata or s3dest's rules say is read
+// with its length checked, never called corrupt. Neither is an object
+// whose multipart ETag follows an unknown rule.
+func (d *Destination) corruptVerdict(ctx context.Context, c *s3.Client, key string, v *verifier) bool {
+	if !v.trusted {
+		d.log.Debug("s3dest: the multipart ETag does not match the MD5 of the part MD5s, which this server may not follow: "+
+			"checked for length only", "key", key)
+		return false
 	}
-	for i := 1; i < len(v.sizes)-1; i++ { // the first and last were asked already
-		if n, err := d.partLength(ctx, c, key, i+1); err != nil || n != v.sizes[i] {
-			d.log.Warn("s3dest: the parts of a multipart object are not cut as s3dest cuts them: checked for length only",
-				"key", key, "part", i+1)
+	for i := 1; i <= len(v.sizes); i++ {
+		if slices.Contains(v.asked, i) {
+			continue
+		}
+		if n, err := d.partLength(ctx, c, key, i); err != nil || n != v.sizes[i-1] {
+			d.log.Warn("s3dest: the parts of a multipart object are not cut as its metadata or s3dest's rules say: "+
+				"checked for length only", "key", key, "part", i)
 			return false
 		}
 	}
