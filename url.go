@@ -65,11 +65,12 @@ func ParseURL(rawURL string) (*URL, error) {
 		return fail("missing scheme: a destination URL looks like s3://bucket/prefix?options")
 	}
 	u := &URL{}
+	s3s := false
 	switch strings.ToLower(scheme) {
 	case "s3":
 	case "s3s":
 		on := true
-		u.UseSSL = &on
+		u.UseSSL, s3s = &on, true
 	default:
 		if !schemeRE.MatchString(scheme) { // not a scheme: may hold a secret, so not shown
 			return fail("the URL does not start with s3:// (or s3s://)")
@@ -85,7 +86,7 @@ func ParseURL(rawURL string) (*URL, error) {
 		return fail("%s", ambiguousUserinfo)
 	}
 
-	st := &parseState{u: u}
+	st := &parseState{u: u, s3s: s3s}
 	var userID, userSecret *string
 	if hasUser {
 		id, pass, hasPass := strings.Cut(userinfo, ":")
@@ -130,6 +131,9 @@ func ParseURL(rawURL string) (*URL, error) {
 		return fail("%v", err)
 	}
 
+	// After a secret, an unknown key may be the rest of it, cut off by an
+	// unescaped '&': never shown.
+	afterSecret := userSecret != nil
 	if rawQuery != "" {
 		for pair := range strings.SplitSeq(rawQuery, "&") {
 			if pair == "" {
@@ -143,11 +147,11 @@ func ParseURL(rawURL string) (*URL, error) {
 			key = strings.ToLower(strings.TrimSpace(key))
 			o, ok := lookupOption(key)
 			if !ok {
-				// A key not shaped like an option name may be a piece of a
-				// secret cut off by an unescaped '&': never show it.
-				if !optionNameRE.MatchString(key) && suggest(key) == noSuggestion {
-					return fail("an unknown option, close to no known name (not shown: it may be part of a "+
-						"value cut off by an unescaped '&'; percent-encode '&' as %%26, '=' as %%3D, '+' as %%2B)%s", noSuggestion)
+				// A key not shaped like an option name, or any after a
+				// secret, may be a piece of a secret: never show it.
+				if afterSecret || !optionNameRE.MatchString(key) && suggest(key) == noSuggestion {
+					return fail("an unknown option (not shown: it may be part of a secret cut off by an unescaped '&'; "+
+						"percent-encode '&' as %%26, '=' as %%3D, '+' as %%2B)%s", suggest(key))
 				}
 				return fail("unknown option %q%s", key, suggest(key))
 			}
@@ -155,6 +159,7 @@ func ParseURL(rawURL string) (*URL, error) {
 			if err != nil {
 				return fail("option %s has an invalid %%-escape in its value", key)
 			}
+			afterSecret = afterSecret || o.secret
 			if err := o.set(st, strings.TrimSpace(val)); err != nil {
 				if o.secret {
 					return fail("option %s: %v", key, err)

@@ -26,6 +26,7 @@ type parseState struct {
 	europeanBuckets, useRRS bool
 	region, storageClass    *string
 	sessionToken            *string
+	s3s                     bool // the scheme was s3s:// (use-ssl=true)
 }
 
 var urlOptions = []urlOption{
@@ -59,11 +60,10 @@ var urlOptions = []urlOption{
 		get: func(u *URL) (string, bool) { return u.AuthRegion, u.AuthRegion != "" }},
 	{name: "use-ssl",
 		set: func(s *parseState, v string) error {
-			was := s.u.UseSSL
 			if err := parseBoolPtr(v, &s.u.UseSSL); err != nil {
 				return err
 			}
-			if was != nil && *was && !*s.u.UseSSL {
+			if s.s3s && !*s.u.UseSSL {
 				return fmt.Errorf("contradicts s3s://, which means use-ssl=true: give one of them")
 			}
 			return nil
