@@ -259,3 +259,33 @@ func TestPutForwardOnlySeeker(t *testing.T) {
 		t.Errorf("Stat after the refused Put = %v, want ErrObjectNotFound", err)
 	}
 }
+
+// A reader that goes on past its announced length is stopped there, not
+// after 10,000 parts.
+func TestPutStopsAtTheAnnouncedLength(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	srv.ResetRequests()
+	done := make(chan error, 1)
+	go func() { done <- d.Put(t.Context(), "vol", lenLies{endless{}, 3<<20 + 1}) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "more than") {
+			t.Errorf("Put of a reader longer than its Len = %v, want an error saying so", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Put read on past the announced length")
+	}
+	parts := 0
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPut && r.Query.Has("partNumber") {
+			parts++
+		}
+	}
+	if parts > 4 {
+		t.Errorf("%d parts sent for 3 MiB + 1 announced, want at most 4", parts)
+	}
+	if left := uploadsLeft(t, d); len(left) != 0 {
+		t.Errorf("uploads left: %v", left)
+	}
+}

@@ -131,16 +131,28 @@ func (u *upload) stream(part []byte, size int64) int64 {
 			break
 		}
 		// Probe for more data before taking a buffer, so that the end of
-		// the stream costs no buffer.
-		k, err := u.src.fill(u.ctx, probe)
+		// the stream costs no buffer. A known length is read no further
+		// than announced, and must end there.
+		want := int64(len(probe))
+		if size >= 0 {
+			want = max(min(want, size-total), 1)
+		}
+		k, err := u.src.fill(u.ctx, probe[:want])
 		if u.ctx.Err() != nil {
 			return total
 		}
 		if k == 0 && err == io.EOF {
 			break
 		}
+		if size >= 0 && total >= size {
+			u.fail(fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size))
+			return total
+		}
 		if err == nil || err == io.ErrUnexpectedEOF {
 			next := u.buffer(n + 1)
+			if size >= 0 {
+				next = next[:min(int64(len(next)), size-total)]
+			}
 			copy(next, probe[:k])
 			var m int
 			if err == nil {
