@@ -32,3 +32,7 @@ type funcClock struct {
 
 func (c funcClock) Now() time.Time                         { return c.now() }
 func (c funcClock) After(d time.Duration) <-chan time.Time { return c.after(d) }
+
+// WaitCleanupsForTest waits for the cleanups a cancelled call left running
+// in the background (aborts of its uploads).
+func WaitCleanupsForTest(d *Destination) { d.cleanups.Wait() }

@@ -245,6 +245,7 @@ func TestFailedPutLeavesNothing(t *testing.T) {
 // assertNoUploads fails when a multipart upload is left in the bucket.
 func assertNoUploads(t *testing.T, d *s3dest.Destination) {
 	t.Helper()
+	s3dest.WaitCleanupsForTest(d)
 	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: ptr(d.Bucket())})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,9 @@ type idleTimer struct {
 	fired  atomic.Bool
 	t      *time.Timer
 	cancel context.CancelCauseFunc
+
+	mu      sync.Mutex // orders re-arming in fire against stop
+	stopped bool
 }
 
 // errIdle is the cause of a transfer the idle timer ended.
@@ -49,6 +53,11 @@ func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTi
 }
 
 func (it *idleTimer) fire() {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.stopped {
+		return
+	}
 	if it.busy.Load() <= 0 {
 		it.t.Reset(it.d) // nothing under way that could stall
 		return
@@ -98,7 +107,10 @@ func (it *idleTimer) touch() {
 
 func (it *idleTimer) stop() {
 	if it.t != nil {
+		it.mu.Lock()
+		it.stopped = true // a fire under way does not re-arm
 		it.t.Stop()
+		it.mu.Unlock()
 		it.cancel(nil)
 	}
 }

@@ -237,12 +237,15 @@ func countAttempts(n *atomic.Int32) func(*s3.Options) {
 
 // abortOthers aborts the uploads of the key that the server started within
 // the last `within` (by the server's clock: the listing's Date), but for
-// m.id: those a create whose answer was lost left. It runs on a fresh
-// context, since the caller's may be what ended the create.
+// m.id: those a create whose answer was lost left. A concurrent Put of the
+// same key started in that window is aborted too, and fails: two writers of
+// one key race anyway, and a failure is no loss. It runs as a cleanup.
 func (m *mpu) abortOthers(ctx context.Context, within time.Duration) {
+	m.d.cleanup(ctx, func(ctx context.Context) { m.abortOthersNow(ctx, within) })
+}
+
+func (m *mpu) abortOthersNow(ctx context.Context, within time.Duration) {
 	d := m.d
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
-	defer cancel()
 	var keyMarker, idMarker *string
 	for {
 		out, err := d.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
@@ -437,14 +440,31 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 	return errors.New("the upload is gone and the object stored cannot be shown to be the one uploaded")
 }
 
-// abort removes the upload and its parts, on a fresh context: the caller's
-// may be the reason for the failure.
+// abort removes the upload and its parts, as a cleanup.
 func (m *mpu) abort(ctx context.Context) {
 	d := m.d
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
-	defer cancel()
-	_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
-	if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
-		d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
+	d.cleanup(ctx, func(ctx context.Context) {
+		_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
+		if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
+			d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
+		}
+	})
+}
+
+// cleanup runs fn, requests that clean up after a failure (aborts,
+// deletes), on a fresh context bounded by the short timeout: the caller's
+// may be what failed. When the caller's ctx has ended, fn runs in the
+// background, so that a stalled server cannot hold a cancelled call for
+// the timeout; Destination.cleanups counts those under way.
+func (d *Destination) cleanup(ctx context.Context, fn func(context.Context)) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
+		defer cancel()
+		fn(ctx)
 	}
+	if ctx.Err() == nil {
+		run()
+		return
+	}
+	d.cleanups.Go(run)
 }

@@ -36,6 +36,7 @@ func randomBytes(n int, seed uint64) []byte {
 // uploadsLeft lists the bucket's multipart uploads in progress.
 func uploadsLeft(t *testing.T, d *s3dest.Destination) []string {
 	t.Helper()
+	s3dest.WaitCleanupsForTest(d)
 	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{
 		Bucket: aws.String(d.Bucket()), Prefix: aws.String(d.Prefix())})
 	if err != nil {

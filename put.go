@@ -178,11 +178,11 @@ const (
 // discardCorrupt deletes an object the server reports it stored wrongly and
 // returns an ErrCorrupt error.
 func (d *Destination) discardCorrupt(ctx context.Context, op, key string, cause error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cleanupTimeout())
-	defer cancel()
-	if _, err := d.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key}); err != nil {
-		d.log.Warn("s3dest: could not delete a corrupt upload", "key", key, "error", err)
-	}
+	d.cleanup(ctx, func(ctx context.Context) {
+		if _, err := d.Client().DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key}); err != nil {
+			d.log.Warn("s3dest: could not delete a corrupt upload", "key", key, "error", err)
+		}
+	})
 	return d.corrupt(op, key, cause)
 }
 

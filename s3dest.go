@@ -44,6 +44,7 @@ type Destination struct {
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 
+	cleanups   sync.WaitGroup // background cleanups under way (cleanup)
 	httpClient aws.HTTPClient // nil: the SDK's default
 	speaksTLS  atomic.Int32   // plainHTTPToTLS's finding: 0 not probed, 1 yes, 2 no
 }

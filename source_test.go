@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -288,4 +289,34 @@ func TestPutStopsAtTheAnnouncedLength(t *testing.T) {
 	if left := uploadsLeft(t, d); len(left) != 0 {
 		t.Errorf("uploads left: %v", left)
 	}
+}
+
+// Cleaning up after a cancelled Put (aborting its upload) must not hold the
+// call when the server stalls: the abort goes on in the background.
+func TestPutReturnsPromptlyWhenCleanupStalls(t *testing.T) {
+	srv := withBucket(t)
+	var stalled atomic.Bool
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploads") || !stalled.Load() {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return true
+	})
+	d := newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20),
+		s3dest.WithTimeouts(s3dest.Timeouts{Short: 5 * time.Second}), s3dest.WithRetryMaxAttempts(1))
+	stalled.Store(true)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := d.Put(ctx, "vol", noise(4, 3<<20))
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Put returned %v after its start, with a 300 ms deadline: the stalled abort held it", took.Round(time.Millisecond))
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Put = %v, want context.DeadlineExceeded", err)
+	}
+	stalled.Store(false)
+	s3dest.WaitCleanupsForTest(d)
 }
