@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,6 +146,18 @@ func TestFailedCreateLeavesNoUpload(t *testing.T) {
 		}
 		assertNoUploads(t, d)
 	})
+	t.Run("answer cut", func(t *testing.T) {
+		// A 200 whose body is cut: the upload was made, the SDK cannot
+		// read its id, and does not retry.
+		srv := withBucket(t)
+		ft := &faults.Transport{}
+		d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+		ft.Add(faults.Fault{Match: faults.Op("CreateMultipartUpload"), Times: 1, CutBody: 1})
+		if err := d.Put(t.Context(), "vol", noise(3, 3<<20)); err == nil {
+			t.Fatal("Put whose CreateMultipartUpload answer was cut = nil")
+		}
+		assertNoUploads(t, d)
+	})
 	t.Run("deadline", func(t *testing.T) {
 		srv := withBucket(t)
 		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -200,4 +214,35 @@ func TestLostAnswersOnServer(t *testing.T) {
 			t.Errorf("uploads left behind: %v", left)
 		}
 	})
+}
+
+// A server that keeps no checksum and does not check x-amz-mp-object-size
+// could assemble other bytes than uploaded (gofakes3 takes a damaged
+// Complete body for one without parts): Put asks the object's size
+// before it returns nil.
+func TestCompleteAssembledOtherBytes(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if noChecksums(w, r) {
+			return true
+		}
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
+			// Complete only the first part, as a lenient server reading a
+			// damaged list of parts would.
+			body, _ := io.ReadAll(r.Body)
+			first := regexp.MustCompile(`(?s)(<Part>.*?</Part>).*</CompleteMultipartUpload>`)
+			body = first.ReplaceAll(body, []byte("$1</CompleteMultipartUpload>"))
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			r.Header.Del("X-Amz-Mp-Object-Size")
+		}
+		return false
+	})
+	d := newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	err := d.Put(t.Context(), "vol", noise(5, 3<<20+3))
+	if !errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("Put whose object was assembled from one part of four = %v, want ErrCorrupt", err)
+	}
+	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("Stat after the refused Put = %v, want ErrObjectNotFound (the wrong object deleted)", err)
+	}
 }

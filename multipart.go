@@ -214,11 +214,11 @@ func (m *mpu) createOnce(ctx context.Context, in *s3.CreateMultipartUploadInput)
 }
 
 // mayHaveActed reports a failure after which the server may still have done
-// what was asked: no answer came (a broken connection, a timeout), or a
-// server error.
+// what was asked: no answer came (a broken connection, a timeout), a
+// server error, or a success whose body was cut or garbled on the way.
 func mayHaveActed(err error) bool {
 	_, status := errorCode(err)
-	return status == 0 || status >= 500
+	return status == 0 || status >= 500 || status >= 200 && status < 300
 }
 
 // countAttempts counts the tries the SDK makes of one request.
@@ -390,12 +390,43 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 		m.abort(ctx)
 		return err
 	}
-	if got := aws.ToString(out.ChecksumCRC32C); got != "" && !m.matches(got) {
+	got := aws.ToString(out.ChecksumCRC32C)
+	if got != "" && !m.matches(got) {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled CRC32C %s, not the upload's", got))
 	}
-	if etag := strings.Trim(aws.ToString(out.ETag), `"`); etag != "" {
+	etag := strings.Trim(aws.ToString(out.ETag), `"`)
+	if etag != "" {
 		// Whether Get may check this server's multipart ETags.
 		d.learnETagRule(etag == m.etag())
+	}
+	if got == "" {
+		return m.checkAssembled(ctx, total)
+	}
+	return nil
+}
+
+// checkAssembled asks, where Complete answered no checksum, whether the
+// server assembled what was uploaded: the object's size (which a server
+// that ignores x-amz-mp-object-size does not check), and its ETag where
+// this server is known to follow S3's rule. Another object is deleted and
+// ErrCorrupt.
+func (m *mpu) checkAssembled(ctx context.Context, total int64) error {
+	d := m.d
+	var head *s3.HeadObjectOutput
+	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		head, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &m.key})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if size := aws.ToInt64(head.ContentLength); size != total {
+		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled %d bytes of the %d uploaded", size, total))
+	}
+	etag, want := strings.Trim(aws.ToString(head.ETag), `"`), m.etag()
+	if d.etagRule.Load() == etagRuleHolds && strings.Contains(etag, "-") && want != "" && etag != want {
+		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled ETag %s, not the upload's %s", etag, want))
 	}
 	return nil
 }

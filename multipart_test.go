@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
@@ -273,6 +274,7 @@ func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
 	if stopped > 5*time.Second {
 		t.Errorf("Put returned %v after the context was cancelled", stopped)
 	}
+	s3dest.WaitCleanupsForTest(d) // the abort of its upload, in the background
 	hc.CloseIdleConnections()
 	deadline := time.Now().Add(10 * time.Second)
 	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
@@ -294,11 +296,17 @@ func discardUploads(w http.ResponseWriter, r *http.Request) bool {
 	_, _ = io.Copy(io.Discard, r.Body)
 	switch {
 	case r.Method == http.MethodPost && q.Has("uploads"):
+		// Checksums are answered back, as S3 does.
+		w.Header().Set("X-Amz-Checksum-Algorithm", r.Header.Get("X-Amz-Checksum-Algorithm"))
+		w.Header().Set("X-Amz-Checksum-Type", r.Header.Get("X-Amz-Checksum-Type"))
 		fmt.Fprint(w, `<InitiateMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
 	case r.Method == http.MethodPut && q.Has("partNumber"):
 		w.Header().Set("ETag", `"0123"`)
+		w.Header().Set("X-Amz-Checksum-Crc32c", r.Header.Get("X-Amz-Checksum-Crc32c"))
 	case r.Method == http.MethodPost && q.Has("uploadId"):
-		fmt.Fprint(w, `<CompleteMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><ETag>"0123-1"</ETag></CompleteMultipartUploadResult>`)
+		// The full-object checksum asked for, answered back as S3 does.
+		fmt.Fprintf(w, `<CompleteMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><ETag>"0123-1"</ETag>`+
+			`<ChecksumCRC32C>%s</ChecksumCRC32C></CompleteMultipartUploadResult>`, r.Header.Get("X-Amz-Checksum-Crc32c"))
 	case r.Method == http.MethodDelete && q.Has("uploadId"):
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -341,5 +349,26 @@ func TestPutMemoryBound(t *testing.T) {
 	if allocated > bound {
 		t.Errorf("Put of a %d MiB stream allocated %d MiB, more than part size × (concurrency+1) + 16 MiB = %d MiB",
 			streamed>>20, allocated>>20, bound>>20)
+	}
+}
+
+// A Put that fails leaves the object it would have replaced as it was, and
+// readable: its bytes, its checksum.
+func TestFailedOverwriteKeepsTheObject(t *testing.T) {
+	srv := withBucket(t)
+	ft := &faults.Transport{}
+	d := faultDest(t, srv, ft, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	put(t, d, "vol", "small first")
+	second := randomBytes(3<<20+5, 51)
+	if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(second)}); err != nil {
+		t.Fatal(err)
+	}
+	ft.Add(faults.Fault{Match: faults.Op("UploadPart"), Status: http.StatusForbidden, Code: "AccessDenied"})
+	if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(randomBytes(3<<20, 52))}); err == nil {
+		t.Fatal("the failing Put returned nil")
+	}
+	ft.Clear()
+	if got := get(t, d, "vol"); got != string(second) {
+		t.Error("the object differs from the last Put that succeeded")
 	}
 }

@@ -269,7 +269,9 @@ func TestOpaqueMultipartETags(t *testing.T) {
 		if etag := rec.Header().Get("ETag"); opaque.MatchString(etag) {
 			rec.Header().Set("ETag", opaque.ReplaceAllString(etag, "0123456789abcdef0123456789abcdef-$1"))
 		}
-		rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			rec.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		rec.Body = bytes.NewBuffer(body)
 		relay(w, rec)
 		return true

@@ -2,9 +2,12 @@ package s3test
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/xml"
+	"errors"
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
@@ -71,4 +74,77 @@ func echoChecksums(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
 			}
 		}
 	}}
+}
+
+// verifyPost answers damaged POST bodies as S3 does and gofakes3 does not:
+// a body that is no well-formed XML document is 400 MalformedXML (gofakes3
+// skips text before the first element, so a damaged '<' made the first
+// child the root: a DeleteObjects of nothing answered 200), and a body that
+// does not match its Content-MD5 or x-amz-checksum-* header is 400
+// BadDigest. Complete's checksum header is the object's, not the body's.
+// It reports whether the request may go on, with its body restored.
+func verifyPost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.ContentLength == 0 {
+		return true
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil || len(body) == 0 {
+		return true
+	}
+	if !wellFormed(body) {
+		WriteError(w, r, http.StatusBadRequest, "MalformedXML",
+			"The XML you provided was not well-formed or did not validate against our published schema.")
+		return false
+	}
+	if sum := r.Header.Get("Content-Md5"); sum != "" {
+		h := md5.Sum(body)
+		if base64.StdEncoding.EncodeToString(h[:]) != sum {
+			WriteError(w, r, http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.")
+			return false
+		}
+	}
+	if r.URL.Query().Has("uploadId") {
+		return true
+	}
+	return verifyBody(w, r)
+}
+
+// wellFormed reports whether body is one XML document: an optional
+// declaration, one root element, nothing else but white space.
+func wellFormed(body []byte) bool {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	depth, roots := 0, 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return roots == 1 && depth == 0
+		}
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return false
+			}
+		}
+	}
+}
+
+// hasChecksum reports whether a request carries an x-amz-checksum-* value.
+func hasChecksum(h http.Header) bool {
+	for k := range h {
+		if strings.HasPrefix(k, "X-Amz-Checksum-") && k != "X-Amz-Checksum-Algorithm" && k != "X-Amz-Checksum-Type" {
+			return true
+		}
+	}
+	return false
 }

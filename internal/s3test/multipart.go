@@ -34,6 +34,7 @@ import (
 // mpuState is an upload in progress.
 type mpuState struct {
 	algo, typ string // x-amz-checksum-algorithm and -type of Create
+	class     string // x-amz-storage-class of Create
 	parts     map[int]partState
 }
 
@@ -57,7 +58,7 @@ var (
 )
 
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, bucket, key string) {
-	s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+	class := r.Header.Get("X-Amz-Storage-Class") // the object's once the upload completes
 	algo := strings.ToUpper(r.Header.Get("X-Amz-Checksum-Algorithm"))
 	typ := strings.ToUpper(r.Header.Get("X-Amz-Checksum-Type"))
 	if algo != "" && typ == "" {
@@ -70,7 +71,7 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, bucket, ke
 	s.fake.ServeHTTP(rec, r)
 	if m := uploadIDTag.FindSubmatch(rec.Body.Bytes()); rec.Code == http.StatusOK && m != nil {
 		s.mu.Lock()
-		s.uploads[xmlText(m[1])] = &mpuState{algo: algo, typ: typ, parts: map[int]partState{}}
+		s.uploads[xmlText(m[1])] = &mpuState{algo: algo, typ: typ, class: class, parts: map[int]partState{}}
 		s.mu.Unlock()
 		if algo != "" { // answered back, as S3 does
 			rec.Header().Set("X-Amz-Checksum-Algorithm", algo)
@@ -132,6 +133,17 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 		crcs = append(crcs, raw...)
 		sizes = append(sizes, part.size)
 	}
+	if v := r.Header.Get("X-Amz-Mp-Object-Size"); v != "" && st != nil {
+		var total int64
+		for _, n := range sizes {
+			total += n
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n != total {
+			WriteError(w, r, http.StatusBadRequest, "InvalidRequest", "The provided 'x-amz-mp-object-size' header value "+v+
+				" does not match what was computed: "+strconv.FormatInt(total, 10))
+			return
+		}
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	s.fake.ServeHTTP(rec, r)
@@ -139,6 +151,11 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 		copyResponse(w, rec)
 		return
 	}
+	class := ""
+	if st != nil {
+		class = st.class
+	}
+	s.setClass(bucket, key, class) // a new object: its class, no restore, no old checksum
 	sums := &objectSums{parts: sizes}
 	if m := etagTag.FindSubmatch(rec.Body.Bytes()); m != nil {
 		sums.etag = xmlText(m[1])

@@ -206,6 +206,9 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 		}
 		w = echoChecksums(w, r)
 	}
+	if r.Method == http.MethodPost && !verifyPost(w, r) {
+		return
+	}
 	if s.serveArchive(w, r, bucket, key) {
 		return
 	}
@@ -224,6 +227,13 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 		s.fake.ServeHTTP(rec, r)
 		if rec.Code == http.StatusOK {
 			s.setClass(bucket, key, r.Header.Get("X-Amz-Storage-Class"))
+			if !hasChecksum(r.Header) {
+				// gofakes3 merges the old object's metadata into the new
+				// one, checksum headers included: S3 keeps none.
+				s.mu.Lock()
+				s.sums[bucket+"/"+key] = &objectSums{etag: rec.Header().Get("ETag")}
+				s.mu.Unlock()
+			}
 		}
 		copyResponse(w, rec)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
