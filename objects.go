@@ -183,9 +183,17 @@ func storageClass(s string) string {
 	return s
 }
 
+// isRangeError reports a 416 InvalidRange: the object exists (it is empty).
+func isRangeError(err error) bool {
+	code, status := errorCode(err)
+	return status == http.StatusRequestedRangeNotSatisfiable || code == "InvalidRange"
+}
+
 // Stat returns the object's FileInfo from one HEAD request. A HEAD answer
 // has no body, so a missing bucket reads as ErrObjectNotFound here; Test
-// tells the two apart.
+// tells the two apart. A bare 404 is asked again with a one-byte GET,
+// whose answer has a code: an unknown access key is ErrAccessDenied, not
+// "not found".
 func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	key, err := validateName("stat", d.bucket, d.prefix, name)
 	if err != nil {
@@ -200,6 +208,14 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 			// has no body to say so: ask once more without it.
 			in.ChecksumMode = ""
 			out, err = c.HeadObject(ctx, in)
+		}
+		if code, status := errorCode(err); status == http.StatusNotFound && (code == "" || code == "NotFound") {
+			// A HEAD answer has no body, so no code: a bare 404 may be an
+			// unknown access key (versitygw). One byte of a GET says.
+			_, gerr := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}, noSDKValidation)
+			if kind, _ := classify(gerr, false); gerr != nil && kind != ErrObjectNotFound && kind != ErrObjectArchived && !isRangeError(gerr) {
+				return gerr
+			}
 		}
 		return err
 	})

@@ -474,10 +474,13 @@ func TestUnknownKeyIsAccessDenied(t *testing.T) {
 		}
 		put(t, tg.dest(t), "vol", "data")
 		d := tg.dest(t, s3dest.WithCredentials("S3DESTNOSUCHKEY", "not-the-secret"))
+		_, statErr := d.Stat(t.Context(), "vol")
 		for op, err := range map[string]error{
 			"Test":   d.Test(t.Context()),
 			"Get":    d.Get(t.Context(), "vol", io.Discard),
 			"Delete": d.Delete(t.Context(), "vol"),
+			"Stat":   statErr,
+			"Rename": d.Rename(t.Context(), "vol", "other"),
 		} {
 			if !errors.Is(err, s3dest.ErrAccessDenied) {
 				t.Errorf("%s with an unknown access key: %v, want ErrAccessDenied", op, err)
