@@ -2,9 +2,11 @@ package s3dest_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -106,4 +108,29 @@ func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destinatio
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A server that goes round in circles between continuation tokens ends the
+// listing with an error instead of listing for ever.
+func TestListTokensInACircle(t *testing.T) {
+	srv := withBucket(t)
+	var page atomic.Int32
+	srv.SetHook(listPages(func(q map[string][]string) string {
+		next := "t1"
+		if strings.Join(q["continuation-token"], "") == "t1" {
+			next = "t2"
+		}
+		return fmt.Sprintf("<IsTruncated>true</IsTruncated><NextContinuationToken>%s</NextContinuationToken>"+
+			"<Contents><Key>k%d</Key><Size>1</Size></Contents>", next, page.Add(1))
+	}))
+	pages := 0
+	for _, err := range newDest(t, srv).List(t.Context()) {
+		if err != nil {
+			return
+		}
+		if pages++; pages > 100 {
+			t.Fatal("List went on for ever between two continuation tokens")
+		}
+	}
+	t.Error("List ended without an error")
 }

@@ -164,13 +164,14 @@ func (m *mpu) create(ctx context.Context, in *s3.CreateMultipartUploadInput, str
 		echoed, err := m.createOnce(ctx, in)
 		if err == nil && in.ChecksumAlgorithm != "" && echoed == "" {
 			// The server took the checksum headers without a word (S3
-			// answers the algorithm back): it ignores flexible checksums,
-			// as rclone serve s3 does. The parts get Content-MD5, which
-			// it checks, and the upload completes without a checksum.
-			if d.multipartSums.Swap(int32(sumNone)) != int32(sumNone) {
-				d.log.Info("s3dest: the server ignores multipart checksums; parts are sent with Content-MD5", "key", m.key)
+			// answers the algorithm back): it may ignore them, as rclone
+			// serve s3 does. The parts get Content-MD5 too, which such
+			// servers check; they keep their CRC32C for a server that
+			// honours it without saying so.
+			m.md5.Store(true)
+			if d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
+				d.log.Info("s3dest: the server does not answer multipart checksums back; parts are sent with Content-MD5 too", "key", m.key)
 			}
-			m.sums = sumNone
 			return nil
 		}
 		if err == nil {

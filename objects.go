@@ -48,6 +48,7 @@ const maxSinglePut = 5 << 30
 func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 	return func(yield func(FileInfo, error) bool) {
 		var token *string
+		tokens := map[string]bool{} // a server going round in circles ends the listing
 		// Names of the previous page and this one: some servers repeat
 		// entries across a page boundary. Only repeats are dropped, never an
 		// entry out of order.
@@ -78,10 +79,11 @@ func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 			if next == nil || *next == "" {
 				return
 			}
-			if token != nil && *next == *token {
+			if tokens[*next] {
 				yield(FileInfo{}, d.wrap("list", "", errors.New("the server repeated a continuation token: listing stopped")))
 				return
 			}
+			tokens[*next] = true
 			token = next
 		}
 	}

@@ -171,8 +171,9 @@ func parseServerName(s string) (scheme, host string, err error) {
 	return scheme, strings.ToLower(s), nil
 }
 
-// validHost accepts a DNS name (labels of letters, digits and '-', at most
-// 253 bytes), an IPv4 address, or an IPv6 address in brackets.
+// validHost accepts a DNS name (labels of letters, digits, '-' and, for
+// container names such as minio_1, '_'; at most 253 bytes), an IPv4
+// address, or an IPv6 address in brackets.
 func validHost(h string) bool {
 	if strings.HasPrefix(h, "[") || strings.HasSuffix(h, "]") {
 		ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
@@ -190,7 +191,7 @@ func validHost(h string) bool {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			if c := label[i]; !isAlnum(c) && c != '-' {
+			if c := label[i]; !isAlnum(c) && c != '-' && c != '_' {
 				return false
 			}
 		}

@@ -148,7 +148,7 @@ func TestContradictoryTLSSettings(t *testing.T) {
 
 func TestGoodServerNames(t *testing.T) {
 	for _, name := range []string{"minio.lan", "minio.lan:9000", "127.0.0.1", "http://127.0.0.1:9000", "[::1]", "[::1]:9000",
-		"https://[2001:db8::1]:443/", "S3.EU-West-1.Wasabisys.com", "storage.example.com.", "http://localhost"} {
+		"https://[2001:db8::1]:443/", "S3.EU-West-1.Wasabisys.com", "storage.example.com.", "http://localhost", "http://minio_1:9000"} {
 		if _, err := s3dest.New(t.Context(), "backups", creds, s3dest.WithServerName(name)); err != nil {
 			t.Errorf("New with s3-server-name %q: %v", name, err)
 		}

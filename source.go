@@ -28,8 +28,9 @@ type source struct {
 }
 
 type fillResult struct {
-	n   int
-	err error
+	n     int
+	err   error
+	panic any // the reader panicked: raised again on the caller's goroutine
 }
 
 func newSource(r io.Reader) *source {
@@ -55,6 +56,10 @@ func (s *source) fill(ctx context.Context, buf []byte) (int, error) {
 	}
 	select {
 	case r := <-s.resp:
+		if r.panic != nil {
+			s.lost.Store(true)
+			panic(r.panic)
+		}
 		return r.n, r.err
 	case <-ctx.Done():
 		s.abandon()
@@ -75,9 +80,17 @@ func (s *source) abandon() {
 func (s *source) close() { s.abandon() }
 
 func (s *source) run() {
+	defer func() {
+		// A reader that panics: on the caller's goroutine, where a recover
+		// of the caller's can see it, not here, where it would end the
+		// program.
+		if p := recover(); p != nil {
+			s.resp <- fillResult{panic: p}
+		}
+	}()
 	for buf := range s.req {
 		n, err := s.readFull(buf)
-		s.resp <- fillResult{n, err}
+		s.resp <- fillResult{n: n, err: err}
 	}
 }
 

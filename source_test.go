@@ -320,3 +320,21 @@ func TestPutReturnsPromptlyWhenCleanupStalls(t *testing.T) {
 	stalled.Store(false)
 	s3dest.WaitCleanupsForTest(d)
 }
+
+// panicReader panics on its first Read.
+type panicReader struct{}
+
+func (panicReader) Read([]byte) (int, error) { panic("reader on fire") }
+
+// A reader that panics does so on the caller's goroutine, where the caller
+// can recover it, not on one of s3dest's, where it would end the program.
+func TestPutReaderPanicReachesTheCaller(t *testing.T) {
+	d := newDest(t, withBucket(t))
+	defer func() {
+		if p := recover(); p != "reader on fire" {
+			t.Errorf("recovered %v, want the reader's panic", p)
+		}
+	}()
+	_ = d.Put(t.Context(), "vol", panicReader{})
+	t.Error("Put returned after its reader panicked")
+}
