@@ -147,11 +147,12 @@ func ParseURL(rawURL string) (*URL, error) {
 			key = strings.ToLower(strings.TrimSpace(key))
 			o, ok := lookupOption(key)
 			if !ok {
-				// A key not shaped like an option name, or any after a
-				// secret, may be a piece of a secret: never show it.
-				if afterSecret || !optionNameRE.MatchString(key) && suggest(key) == noSuggestion {
-					return fail("an unknown option (not shown: it may be part of a secret cut off by an unescaped '&'; "+
-						"percent-encode '&' as %%26, '=' as %%3D, '+' as %%2B)%s", suggest(key))
+				// A key close to no known name, and either not shaped like
+				// one or after a secret, may be a piece of a secret: never
+				// show it. One close to a known name is a typo.
+				if (afterSecret || !optionNameRE.MatchString(key)) && suggest(key) == noSuggestion {
+					return fail("an unknown option, close to no known name (not shown: it may be part of a secret cut off "+
+						"by an unescaped '&'; percent-encode '&' as %%26, '=' as %%3D, '+' as %%2B)%s", noSuggestion)
 				}
 				return fail("unknown option %q%s", key, suggest(key))
 			}
