@@ -96,8 +96,8 @@ var x2nTable = func() (t [32]uint32) {
 
 // noSDKValidation removes the SDK's response checksum validation from one
 // call: Get verifies the body itself (hashing it once, not twice), and
-// ranged reads cannot be checked against a whole-object checksum
-// (REFERENCE §4).
+// ranged reads cannot be checked against a whole-object checksum (the
+// SDK would fail them when the object has one).
 func noSDKValidation(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 		_, _ = s.Deserialize.Remove("AWSChecksum:ValidateOutputPayloadChecksum")

@@ -39,7 +39,8 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	}
 	if !d.plan.aws {
 		// S3-compatible servers often reject the SDK's default checksums
-		// (REFERENCE §4): send them only where an operation requires one.
+		// (B2, R2 and others reject or mangle them): send them only where
+		// an operation requires one.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}

@@ -153,7 +153,8 @@ func (d *Destination) credentialsProvider(ctx context.Context) (aws.CredentialsP
 	server := ""
 	if !d.onAWS() {
 		// An instance role is for AWS: asking the metadata service for a
-		// server elsewhere only hangs where there is none (REFERENCE §5.8).
+		// server elsewhere only hangs where there is none (a reported
+		// pain of the peers: minutes of retries before "no credentials").
 		server = d.plan.host
 		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}

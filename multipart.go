@@ -26,7 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// S3's multipart limits (REFERENCE §4) and s3dest's defaults, measured in
+// S3's multipart limits (parts of 5 MiB to 5 GiB, 10,000 of them, objects
+// up to 5 TiB) and s3dest's defaults, measured in
 // docs/BENCHMARKS.md.
 const (
 	maxPartSize        = 5 << 30

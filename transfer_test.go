@@ -82,7 +82,8 @@ func TestGetDetectsCorruptAndTruncatedBodies(t *testing.T) {
 
 func TestGetChecksumsOnce(t *testing.T) {
 	// The SDK's own response validation is off for Get: a body hashed twice
-	// costs CPU and would fail ranged reads (REFERENCE §4).
+	// costs CPU, and the SDK would fail ranged reads of objects that have
+	// a whole-object checksum.
 	srv := withBucket(t)
 	d := newDest(t, srv, s3dest.WithS3Options(func(o *s3.Options) {
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported

@@ -45,7 +45,7 @@ type urlCase struct {
 // validURLs are URLs ParseURL accepts, with the fields they give. Every row is
 // also checked by TestURLStringRoundTrip.
 var validURLs = []urlCase{
-	// Duplicati's own examples (REFERENCE §1).
+	// Duplicati's own examples, from its tests and UIs.
 	{name: "duplicati example with auth options",
 		in:   "s3://BUCKET/?s3-location-constraint=REGION&s3-storage-class=&s3-client=aws&auth-username=KEY&auth-password=SECRET&s3-server-name=host:port",
 		want: s3dest.URL{Bucket: "BUCKET", AccessKeyID: "KEY", Region: "REGION", ServerName: "host:port"}},
