@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -152,6 +153,9 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrInvalid, "" // https to a plain-HTTP server: use-ssl is wrong
 	}
 	code, status := errorCode(err)
+	if slices.Contains(folderClash, code) {
+		return ErrInvalid, code
+	}
 	switch code {
 	case "NoSuchBucket":
 		return ErrBucketNotFound, code
@@ -176,11 +180,7 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrWrongRegion, code
 	case "InvalidBucketName", "InvalidStorageClass", "InvalidArgument", "InvalidRequest",
 		"InvalidLocationConstraint", "IllegalLocationConstraintException", "KeyTooLongError",
-		"InvalidDigest", "InvalidRange",
-		// Servers that store objects as files: a name that is also a
-		// folder of others (versitygw, MinIO).
-		"ExistingObjectIsDirectory", "ObjectParentIsFile", "DirectoryObjectContainsData", "XMinioParentIsObject",
-		"XMinioObjectExistsAsDirectory":
+		"InvalidDigest", "InvalidRange":
 		return ErrInvalid, code
 	case "NotImplemented", "MethodNotAllowed", "XAdminMethodNotSupported":
 		return ErrNotSupported, code
@@ -200,6 +200,11 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 	}
 	return nil, code
 }
+
+// folderClash are the codes of servers that store objects as files
+// (versitygw, MinIO) for a name that is also the folder of others.
+var folderClash = []string{"ExistingObjectIsDirectory", "ObjectParentIsFile", "DirectoryObjectContainsData",
+	"XMinioParentIsObject", "XMinioObjectExistsAsDirectory"}
 
 // schemeMismatch reports an https request answered in plain HTTP.
 func schemeMismatch(err error) bool {
@@ -244,11 +249,11 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	if h := d.lockHint(op, code); h != "" {
 		return h
 	}
-	switch code {
-	case "ExistingObjectIsDirectory", "ObjectParentIsFile", "DirectoryObjectContainsData", "XMinioParentIsObject",
-		"XMinioObjectExistsAsDirectory":
+	if slices.Contains(folderClash, code) {
 		return "the server stores objects as files, so a name cannot also be the folder of other names " +
 			"(\"x\" and \"x/y\"): choose names that keep them apart"
+	}
+	switch code {
 	case "RequestTimeTooSkewed":
 		return "the clocks of this machine and the server differ by more than S3 allows (15 minutes): set the system clock"
 	case "InvalidStorageClass":
