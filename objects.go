@@ -214,7 +214,10 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 		if code, status := errorCode(err); status == http.StatusNotFound && (code == "" || code == "NotFound") {
 			// A HEAD answer has no body, so no code: a bare 404 may be an
 			// unknown access key (versitygw). One byte of a GET says.
-			_, gerr := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}, noSDKValidation)
+			got, gerr := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}, noSDKValidation)
+			if gerr == nil {
+				got.Body.Close() // created meanwhile: the HEAD's answer stands
+			}
 			if kind, _ := classify(gerr, false); gerr != nil && kind != ErrObjectNotFound && kind != ErrObjectArchived && !isRangeError(gerr) {
 				return gerr
 			}
