@@ -197,6 +197,8 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrWrongRegion, code
 	case status == http.StatusNotImplemented || status == http.StatusMethodNotAllowed:
 		return ErrNotSupported, code
+	case status == http.StatusRequestedRangeNotSatisfiable:
+		return ErrInvalid, code // InvalidRange, its body lost
 	}
 	return nil, code
 }
