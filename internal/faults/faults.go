@@ -152,38 +152,55 @@ func Method(m string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return r.Method == m }
 }
 
-// Op matches requests of one S3 operation, by method and query:
-// "PutObject", "UploadPart", "CreateMultipartUpload",
-// "CompleteMultipartUpload", "GetObject", "HeadObject", "ListObjects",
-// "DeleteObject", "CopyObject", "RestoreObject".
+// Op matches requests of one S3 operation, as OpName names it.
 func Op(name string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		q := r.URL.Query()
-		hasKey := strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
-		switch name {
-		case "PutObject":
-			return r.Method == http.MethodPut && hasKey && !q.Has("partNumber") && r.Header.Get("X-Amz-Copy-Source") == ""
-		case "CopyObject":
-			return r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" && !q.Has("partNumber")
-		case "UploadPart":
-			return r.Method == http.MethodPut && q.Has("partNumber")
-		case "CreateMultipartUpload":
-			return r.Method == http.MethodPost && q.Has("uploads")
-		case "CompleteMultipartUpload":
-			return r.Method == http.MethodPost && q.Has("uploadId")
-		case "RestoreObject":
-			return r.Method == http.MethodPost && q.Has("restore")
-		case "GetObject":
-			return r.Method == http.MethodGet && hasKey
-		case "HeadObject":
-			return r.Method == http.MethodHead && hasKey
-		case "ListObjects":
-			return r.Method == http.MethodGet && !hasKey
-		case "DeleteObject":
-			return r.Method == http.MethodDelete && hasKey
-		}
-		return false
+	return func(r *http.Request) bool { return OpName(r) == name }
+}
+
+// OpName names the S3 operation of a request, from its method, query and
+// headers: "PutObject", "UploadPart", "UploadPartCopy", "CopyObject",
+// "CreateMultipartUpload", "CompleteMultipartUpload", "AbortMultipartUpload",
+// "ListMultipartUploads", "RestoreObject", "DeleteObjects", "GetObject",
+// "HeadObject", "ListObjects", "DeleteObject", "CreateBucket", "HeadBucket".
+func OpName(r *http.Request) string {
+	q := r.URL.Query()
+	hasKey := strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
+	copySrc := r.Header.Get("X-Amz-Copy-Source") != ""
+	switch {
+	case r.Method == http.MethodPut && copySrc && q.Has("partNumber"):
+		return "UploadPartCopy"
+	case r.Method == http.MethodPut && copySrc:
+		return "CopyObject"
+	case r.Method == http.MethodPut && q.Has("partNumber"):
+		return "UploadPart"
+	case r.Method == http.MethodPut && hasKey:
+		return "PutObject"
+	case r.Method == http.MethodPut:
+		return "CreateBucket"
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		return "CreateMultipartUpload"
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		return "CompleteMultipartUpload"
+	case r.Method == http.MethodPost && q.Has("restore"):
+		return "RestoreObject"
+	case r.Method == http.MethodPost && q.Has("delete"):
+		return "DeleteObjects"
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		return "AbortMultipartUpload"
+	case r.Method == http.MethodDelete && hasKey:
+		return "DeleteObject"
+	case r.Method == http.MethodHead && hasKey:
+		return "HeadObject"
+	case r.Method == http.MethodHead:
+		return "HeadBucket"
+	case r.Method == http.MethodGet && q.Has("uploads"):
+		return "ListMultipartUploads"
+	case r.Method == http.MethodGet && hasKey:
+		return "GetObject"
+	case r.Method == http.MethodGet:
+		return "ListObjects"
 	}
+	return r.Method + " other"
 }
 
 func drain(req *http.Request) {

@@ -108,7 +108,7 @@ func (in *injector) is(r *http.Request, k kind, cut int) bool {
 // draw picks the fate of request r (called with in.mu held).
 func (in *injector) draw(r *http.Request) {
 	in.draws++
-	op := opName(r)
+	op := faults.OpName(r)
 	in.requests[op]++
 	in.choice, in.cut = kNone, 0
 	if !in.armed.Load() || in.rng.Float64() >= in.rate {
@@ -170,46 +170,6 @@ func applies(k kind, op string, r *http.Request) bool {
 		}
 	}
 	return true
-}
-
-// opName names the S3 operation of a request.
-func opName(r *http.Request) string {
-	q := r.URL.Query()
-	hasKey := strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1
-	copySrc := r.Header.Get("X-Amz-Copy-Source") != ""
-	switch {
-	case r.Method == http.MethodPut && copySrc && q.Has("partNumber"):
-		return "UploadPartCopy"
-	case r.Method == http.MethodPut && copySrc:
-		return "CopyObject"
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return "UploadPart"
-	case r.Method == http.MethodPut && hasKey:
-		return "PutObject"
-	case r.Method == http.MethodPut:
-		return "CreateBucket"
-	case r.Method == http.MethodPost && q.Has("uploads"):
-		return "CreateMultipartUpload"
-	case r.Method == http.MethodPost && q.Has("uploadId"):
-		return "CompleteMultipartUpload"
-	case r.Method == http.MethodPost && q.Has("delete"):
-		return "DeleteObjects"
-	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		return "AbortMultipartUpload"
-	case r.Method == http.MethodDelete && hasKey:
-		return "DeleteObject"
-	case r.Method == http.MethodHead && hasKey:
-		return "HeadObject"
-	case r.Method == http.MethodHead:
-		return "HeadBucket"
-	case r.Method == http.MethodGet && q.Has("uploads"):
-		return "ListMultipartUploads"
-	case r.Method == http.MethodGet && hasKey:
-		return "GetObject"
-	case r.Method == http.MethodGet:
-		return "ListObjects"
-	}
-	return r.Method + " other"
 }
 
 // trace records the faults injected into the requests of one operation

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/s3dest/s3dest/internal/faults"
 )
 
 // counting is the Transport's Base: it counts the bytes on the wire, and
@@ -31,7 +33,7 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.sent.Add(r.ContentLength)
 	}
 	resp, err := c.base.RoundTrip(r)
-	if t, ok := r.Context().Value(traceKey{}).(*trace); ok && err != nil && opName(r) == "CreateMultipartUpload" {
+	if t, ok := r.Context().Value(traceKey{}).(*trace); ok && err != nil && faults.OpName(r) == "CreateMultipartUpload" {
 		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		c.mu.Lock()
 		c.unanswer[key] = append(c.unanswer[key], fmt.Sprintf("%s sent one at %s that got no answer (%v)", t.desc, time.Now().Format("15:04:05.000"), err))
@@ -40,7 +42,7 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
-	if t, ok := r.Context().Value(traceKey{}).(*trace); ok && resp.StatusCode == http.StatusOK && opName(r) == "CreateMultipartUpload" {
+	if t, ok := r.Context().Value(traceKey{}).(*trace); ok && resp.StatusCode == http.StatusOK && faults.OpName(r) == "CreateMultipartUpload" {
 		body, rerr := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
