@@ -26,7 +26,7 @@ func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi
 	var head *s3.HeadObjectOutput
 	err := d.do(ctx, "rename", src, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 		var err error
-		head, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &src, ChecksumMode: types.ChecksumModeEnabled})
+		head, err = d.headObject(ctx, c, src)
 		return err
 	})
 	if err != nil {

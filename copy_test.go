@@ -187,7 +187,11 @@ func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
 			return http.DefaultTransport.RoundTrip(r)
 		})
 		d := tg.dest(t, s3dest.WithLimitsForTest(0, 1<<20, 5<<20), s3dest.WithHTTPClient(&http.Client{Transport: rt}))
-		if err := d.Rename(t.Context(), "big", "moved"); err != nil {
+		err := d.Rename(t.Context(), "big", "moved")
+		if heads.Load() < 2 {
+			t.Fatalf("the source was never replaced (%d HEADs of it): the test tests nothing", heads.Load())
+		}
+		if err != nil {
 			t.Logf("Rename: %v", err) // failing is fine; losing data is not
 			return
 		}

@@ -414,12 +414,7 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 // ErrCorrupt.
 func (m *mpu) checkAssembled(ctx context.Context, total int64) error {
 	d := m.d
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &m.key})
-		return err
-	})
+	head, err := m.stored(ctx)
 	if err != nil {
 		return err
 	}
@@ -450,13 +445,7 @@ func (m *mpu) matches(sum string) bool {
 // of them matching is proof enough; none to compare is an error, as is a
 // mismatch: another writer's object, or an upload aborted meanwhile.
 func (m *mpu) verifyLost(ctx context.Context, total int64) error {
-	d := m.d
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &m.key, ChecksumMode: types.ChecksumModeEnabled})
-		return err
-	})
+	head, err := m.stored(ctx)
 	if err != nil {
 		return fmt.Errorf("the upload is gone and the object could not be read to check it: %v", err)
 	}
@@ -471,6 +460,18 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 		return nil
 	}
 	return errors.New("the upload is gone and the object stored cannot be shown to be the one uploaded")
+}
+
+// stored is the HEAD of the object the upload made, with its checksum.
+func (m *mpu) stored(ctx context.Context) (*s3.HeadObjectOutput, error) {
+	d := m.d
+	var head *s3.HeadObjectOutput
+	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		head, err = d.headObject(ctx, c, m.key)
+		return err
+	})
+	return head, err
 }
 
 // abort removes the upload and its parts, as a cleanup.

@@ -185,6 +185,34 @@ func storageClass(s string) string {
 	return s
 }
 
+// headObject is a HEAD that asks for the object's checksum. Some servers
+// (B2) refuse x-amz-checksum-mode, and a HEAD answer has no body to say so:
+// a 400 or 501 is asked once more without it, and a different answer then
+// means the mode was refused: it is not asked for again.
+func (d *Destination) headObject(ctx context.Context, c *s3.Client, key string) (*s3.HeadObjectOutput, error) {
+	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key}
+	if d.noChecksumMode.Load() {
+		return c.HeadObject(ctx, in)
+	}
+	in.ChecksumMode = types.ChecksumModeEnabled
+	out, err := c.HeadObject(ctx, in)
+	if refusesChecksumMode(err) {
+		in.ChecksumMode = ""
+		if out, err = c.HeadObject(ctx, in); !refusesChecksumMode(err) {
+			d.noChecksumMode.Store(true)
+		}
+	}
+	return out, err
+}
+
+// refusesChecksumMode reports an answer that may refuse x-amz-checksum-mode:
+// InvalidArgument or NotImplemented, or a bare 400 (a HEAD answer has no
+// body, and the SDK names its status).
+func refusesChecksumMode(err error) bool {
+	code, _ := errorCode(err)
+	return code == "InvalidArgument" || code == "NotImplemented" || code == "BadRequest"
+}
+
 // isRangeError reports a 416 InvalidRange: the object exists (it is empty).
 func isRangeError(err error) bool {
 	code, status := errorCode(err)
@@ -203,14 +231,7 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	}
 	var out *s3.HeadObjectOutput
 	err = d.do(ctx, "stat", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled}
-		out, err = c.HeadObject(ctx, in)
-		if _, status := errorCode(err); status == http.StatusBadRequest || status == http.StatusNotImplemented {
-			// Some servers (B2) refuse x-amz-checksum-mode, and a HEAD answer
-			// has no body to say so: ask once more without it.
-			in.ChecksumMode = ""
-			out, err = c.HeadObject(ctx, in)
-		}
+		out, err = d.headObject(ctx, c, key)
 		if code, status := errorCode(err); status == http.StatusNotFound && (code == "" || code == "NotFound") {
 			// A HEAD answer has no body, so no code: a bare 404 may be an
 			// unknown access key (versitygw). One byte of a GET says.

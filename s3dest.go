@@ -34,13 +34,14 @@ type Destination struct {
 	state atomic.Pointer[clientState]
 
 	// What the server refused, learned once (see noteNoRestoreStatus,
-	// putObject and upload.create).
+	// putObject, upload.create and headObject).
 	noRestoreStatus atomic.Bool  // RestoreStatus in listings
 	putSums         atomic.Int32 // putCRC, putCRCAndMD5 or putMD5Only
 	multipartSums   atomic.Int32 // sumFull, sumComposite or sumNone
 	md5Bodies       atomic.Bool  // Content-MD5 alone on bodies the SDK serializes (withBodySums)
 	copyNoSums      atomic.Bool  // multipart copies without checksums: the server's part checksums are wrong
 	etagRule        atomic.Int32 // the server's multipart ETags: etagRuleUnknown, etagRuleHolds or etagRuleFails
+	noChecksumMode  atomic.Bool  // x-amz-checksum-mode on HEAD and GET (headObject, get)
 
 	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
 

@@ -168,16 +168,19 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 		idle.begin()
 		defer idle.end()
 		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
-		if rng == nil {
-			in.ChecksumMode = types.ChecksumModeEnabled
-		} else {
+		if rng != nil {
 			in.Range = rng.header()
+		} else if !d.noChecksumMode.Load() {
+			in.ChecksumMode = types.ChecksumModeEnabled
 		}
 		out, err := c.GetObject(ctx, in, noSDKValidation)
-		if code, _ := errorCode(err); in.ChecksumMode != "" && (code == "InvalidArgument" || code == "NotImplemented") {
-			// B2 refused x-amz-checksum-mode: read without asking for it.
+		if in.ChecksumMode != "" && refusesChecksumMode(err) {
+			// B2 refuses x-amz-checksum-mode: read without asking for it,
+			// and, if that is answered, never ask again.
 			in.ChecksumMode = ""
-			out, err = c.GetObject(ctx, in, noSDKValidation)
+			if out, err = c.GetObject(ctx, in, noSDKValidation); !refusesChecksumMode(err) {
+				d.noChecksumMode.Store(true)
+			}
 		}
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -361,36 +362,48 @@ func TestChecksumFallbacks(t *testing.T) {
 	}
 }
 
-func TestGetWithoutChecksumMode(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	put(t, d, "vol", "content")
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Header.Get("X-Amz-Checksum-Mode") != "" {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Unsupported header 'x-amz-checksum-mode'")
-			return true
-		}
-		return false
-	})
-	if got := get(t, d, "vol"); got != "content" {
-		t.Errorf("Get = %q", got)
-	}
-}
-
-// Servers that refuse x-amz-checksum-mode (B2) still answer Stat.
-func TestStatWithoutChecksumMode(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	put(t, d, "vol", "data")
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Header.Get("X-Amz-Checksum-Mode") != "" {
-			w.WriteHeader(http.StatusBadRequest)
-			return true
-		}
-		return false
-	})
-	fi, err := d.Stat(t.Context(), "vol")
-	if err != nil || fi.Size != 4 {
-		t.Errorf("Stat: %+v, %v; want the object's size 4", fi, err)
+// Servers that refuse x-amz-checksum-mode (B2) still answer Get and Stat,
+// and the destination stops asking for it once it was refused.
+func TestChecksumModeRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func(d *s3dest.Destination) error
+	}{
+		{"Get", func(d *s3dest.Destination) error {
+			var buf bytes.Buffer
+			if err := d.Get(t.Context(), "vol", &buf); err != nil || buf.String() != "content" {
+				return fmt.Errorf("Get: %q, %v; want the content", buf.String(), err)
+			}
+			return nil
+		}},
+		{"Stat", func(d *s3dest.Destination) error {
+			if fi, err := d.Stat(t.Context(), "vol"); err != nil || fi.Size != 7 {
+				return fmt.Errorf("Stat: %+v, %v; want the object's size 7", fi, err)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := withBucket(t)
+			d := newDest(t, srv)
+			put(t, d, "vol", "content")
+			var refused atomic.Int32
+			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Header.Get("X-Amz-Checksum-Mode") != "" {
+					refused.Add(1)
+					s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Unsupported header 'x-amz-checksum-mode'")
+					return true
+				}
+				return false
+			})
+			for range 3 {
+				if err := tc.call(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := refused.Load(); n != 1 {
+				t.Errorf("x-amz-checksum-mode was refused %d times, want once", n)
+			}
+		})
 	}
 }
