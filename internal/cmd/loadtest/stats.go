@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -159,11 +160,7 @@ func (s *stats) addBytes(put, get int64) {
 func (s *stats) printOps(w io.Writer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.ops))
-	for n := range s.ops {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(s.ops))
 	fmt.Fprintf(w, "\noperations           total      nil    error  not found\n")
 	var t opStat
 	for _, n := range names {

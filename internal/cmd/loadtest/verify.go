@@ -9,8 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -215,11 +215,7 @@ func (c *logCapture) warnings(key string) string {
 func (c *logCapture) print(w io.Writer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	msgs := make([]string, 0, len(c.counts))
-	for m := range c.counts {
-		msgs = append(msgs, m)
-	}
-	sort.Strings(msgs)
+	msgs := slices.Sorted(maps.Keys(c.counts))
 	fmt.Fprintf(w, "\ns3dest's log\n")
 	for _, m := range msgs {
 		fmt.Fprintf(w, "  %6d  %s\n", c.counts[m], trim(m, 140))
