@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -201,4 +202,22 @@ func sumsDiffer(got, want string) bool {
 	g, gn, ok1 := decode(got)
 	w, wn, ok2 := decode(want)
 	return ok1 && ok2 && len(g) > 0 && (!bytes.Equal(g, w) || gn != wn)
+}
+
+// headChecksum returns the whole-object checksum a HEAD answered with, as
+// "ALGORITHM:base64", or "". Composite multipart checksums ("...-N") are not
+// whole-object digests and are left out.
+func headChecksum(out *s3.HeadObjectOutput) string {
+	for _, c := range []struct{ algo, v string }{
+		{"CRC64NVME", aws.ToString(out.ChecksumCRC64NVME)},
+		{"CRC32C", aws.ToString(out.ChecksumCRC32C)},
+		{"CRC32", aws.ToString(out.ChecksumCRC32)},
+		{"SHA256", aws.ToString(out.ChecksumSHA256)},
+		{"SHA1", aws.ToString(out.ChecksumSHA1)},
+	} {
+		if c.v != "" && !strings.Contains(c.v, "-") {
+			return c.algo + ":" + c.v
+		}
+	}
+	return ""
 }

@@ -19,61 +19,6 @@ import (
 // (WithAnonymous), or, when none of these is given, the AWS default chain
 // (WithProfile picks its profile). See the package doc, "Credentials".
 
-// WithSessionCredentials sets temporary keys: an access key id, its secret
-// and the session token that STS, SSO or an assumed role issued with them
-// (sent as X-Amz-Security-Token). The URL's session-token option. The secret
-// and the token are never printed, logged or included in an error.
-// Like every credential option it replaces the ones given before it.
-// Default: none (the AWS default chain).
-func WithSessionCredentials(accessKeyID, secretAccessKey, sessionToken string) Option {
-	return func(c *config) {
-		clearCredentials(c)
-		if accessKeyID != "" || secretAccessKey != "" || sessionToken != "" {
-			c.creds = &secret{accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken}
-		}
-	}
-}
-
-// WithCredentialsProvider signs requests with credentials from p, any
-// aws-sdk-go-v2 provider (stscreds, ssocreds, a custom one). s3dest caches
-// them (aws.CredentialsCache) unless p is a cache already. A nil p means the
-// AWS default chain. Like every credential option it replaces the ones given
-// before it.
-// Default: none (the AWS default chain).
-func WithCredentialsProvider(p aws.CredentialsProvider) Option {
-	return func(c *config) {
-		clearCredentials(c)
-		c.credsProvider = p
-	}
-}
-
-// WithProfile uses the AWS default chain with the named profile of the
-// shared config and credentials files (~/.aws/config, ~/.aws/credentials,
-// or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE): static keys, SSO,
-// an assumed role, a credential_process. The URL's profile option. "" uses
-// AWS_PROFILE, else the default profile. Like every credential option it
-// replaces the ones given before it.
-// Default: "" (the default chain, AWS_PROFILE or "default").
-func WithProfile(name string) Option {
-	return func(c *config) {
-		clearCredentials(c)
-		c.profile = name
-	}
-}
-
-// WithAnonymous sends requests unsigned, without credentials, when on: for
-// public buckets. The URL's anonymous option. On replaces the credential
-// options given before it; off only undoes an earlier on.
-// Default: false.
-func WithAnonymous(on bool) Option {
-	return func(c *config) {
-		if on {
-			clearCredentials(c)
-		}
-		c.anonymous = on
-	}
-}
-
 // clearCredentials forgets every credential source: the credential options
 // replace each other, so the last one given wins and Open's caller overrides
 // the URL's keys.

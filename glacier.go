@@ -27,15 +27,6 @@ func (d *Destination) isArchiveClass(class string) bool {
 	return slices.Contains(d.archive, strings.ToUpper(class))
 }
 
-// WithStorageClassFunc chooses the storage class of each upload from its
-// name and size (-1 when unknown), so that a backup program can send data
-// volumes to an archive class while index and list files stay readable. An
-// empty result means the server's default. It overrides WithStorageClass.
-// Default: nil (WithStorageClass for every upload).
-func WithStorageClassFunc(fn func(name string, size int64) string) Option {
-	return func(c *config) { c.classFunc = fn }
-}
-
 // classFor is the storage class of an upload; what WithStorageClassFunc
 // returns is checked as WithStorageClass is by New.
 func (d *Destination) classFor(name string, size int64) (types.StorageClass, error) {
@@ -126,14 +117,3 @@ func (d *Destination) noteNoRestoreStatus(err error) {
 			"bucket", d.bucket, "code", code, "status", status)
 	}
 }
-
-// clock is time for restores, replaceable in tests.
-type clock interface {
-	Now() time.Time
-	After(time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -28,26 +28,6 @@ const (
 	maxLockDuration = 100 * 365 * 24 * time.Hour
 )
 
-// WithLockMode sets the object-lock retention mode of SetLock and of locks
-// on upload: "GOVERNANCE" or "COMPLIANCE", in any case (sent upper-case).
-// Duplicati's s3-lock-mode.
-// Default: GOVERNANCE.
-func WithLockMode(mode string) Option {
-	return func(c *config) { c.lockMode = mode }
-}
-
-// WithLockOnUpload locks every object Put uploads, single or multipart,
-// until d after the upload starts, in the lock mode (WithLockMode): the
-// x-amz-object-lock-mode and x-amz-object-lock-retain-until-date headers,
-// with Content-MD5 on every body, which lock buckets require. The URL's
-// remote-file-lock-duration (Duplicati's name). Rename locks its copy the
-// same way: the copy is a new object. 0 turns it off.
-// Default: 0 (uploads are not locked, unless the bucket has a default
-// retention).
-func WithLockOnUpload(d time.Duration) Option {
-	return func(c *config) { c.lockFor = d }
-}
-
 // validateLock checks the lock options; validateConfig calls it.
 func validateLock(c *config) error {
 	if c.lockFor < 0 || c.lockFor > maxLockDuration {

@@ -84,15 +84,6 @@ func (d *Destination) concurrency() int {
 	return defaultConcurrency
 }
 
-// cleanupTimeout bounds the requests that clean up after a failure, which
-// run on a fresh context since the caller's may be cancelled.
-func (d *Destination) cleanupTimeout() time.Duration {
-	if d.cfg.timeouts.Short > 0 {
-		return d.cfg.timeouts.Short
-	}
-	return 30 * time.Second
-}
-
 // maxPart is the largest part a Put cuts (WithMaxPartSize).
 func (d *Destination) maxPart() int64 {
 	if d.cfg.maxPartSize > 0 {

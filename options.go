@@ -15,54 +15,60 @@ import (
 // the caller's after them.
 type Option func(*config)
 
-// config is what the options recorded. Zero values mean "not given"; pointers
-// distinguish "not given" from an explicit false where the default depends on
-// other settings.
+// config is what the options recorded, in the groups the options below
+// come in. Zero values mean "not given"; pointers distinguish "not given"
+// from an explicit false where the default depends on other settings.
+// Fields without a With function are set from a URL (urloptions.go).
 type config struct {
-	prefix         string
-	region         string // location constraint: picks the AWS host, bucket creation region
-	serverName     string // host, host:port or scheme://host[:port]
-	authRegion     string // signing region override
-	creds          *secret
-	useSSL         *bool
-	storageClass   string
-	archiveClasses []string // nil: defaultArchiveClasses
-	createBucket   bool
-	pathStyle      *bool
-	s3Options      []func(*s3.Options)
-	httpClient     *http.Client
-	logger         *slog.Logger
+	// Where the objects are (region.go, client.go).
+	prefix     string
+	region     string // location constraint: picks the AWS host, bucket creation region
+	serverName string // host, host:port or scheme://host[:port]
+	authRegion string // signing region override
+	useSSL     *bool
+	pathStyle  *bool
+	dualStack  bool
+	fips       bool
+	accelerate bool
 
-	listV1                bool
-	recursiveList         bool
-	disableChunkEncoding  bool
-	disablePayloadSigning bool
-	dualStack, fips       bool
-	accelerate            bool
-	retryAttempts         int    // attempts per request; 0: SDK default (3)
-	requestChecksum       string // "", "when_supported", "when_required"
-	responseChecksum      string
-	lockMode              string
-	timeouts              Timeouts
-
-	// Credentials (credentials.go): one source at most; none means the AWS
+	// Who signs (credentials.go): one source at most; none means the AWS
 	// default chain.
+	creds         *secret
 	credsProvider aws.CredentialsProvider
 	profile       string
 	anonymous     bool
 
-	lockFor time.Duration // lock every upload this long (lock.go); 0: no lock
+	// How objects are stored (glacier.go, bucket.go, lock.go).
+	storageClass   string
+	classFunc      func(name string, size int64) string // nil: storageClass for all
+	archiveClasses []string                             // nil: defaultArchiveClasses
+	createBucket   bool
+	lockMode       string
+	lockFor        time.Duration // lock every upload this long; 0: no lock
 
-	// Transfers (transfer.go, multipart.go).
-	partSize    int64          // 0: default
-	maxPartSize int64          // 0: S3's 5 GiB
-	concurrency int            // 0: default
-	progress    func(Progress) // nil: no reports
-	limits      sizeLimits     // S3's, unless a test lowers them
+	// How data moves (upload.go, multipart.go, get.go, objects.go,
+	// timeouts.go).
+	partSize              int64          // 0: default
+	maxPartSize           int64          // 0: S3's 5 GiB
+	concurrency           int            // 0: default
+	progress              func(Progress) // nil: no reports
+	listV1                bool
+	recursiveList         bool
+	retryAttempts         int // attempts per request; 0: SDK default (3)
+	timeouts              Timeouts
+	disableChunkEncoding  bool
+	disablePayloadSigning bool
+	requestChecksum       string // "", "when_supported", "when_required"
+	responseChecksum      string
 
-	// Archive tiers (glacier.go, restore.go).
-	classFunc func(name string, size int64) string // nil: storageClass for all
-	clock     clock                                // nil: the real one (tests replace it)
+	// The SDK underneath (client.go) and logging.
+	s3Options  []func(*s3.Options)
+	httpClient *http.Client
+	logger     *slog.Logger
+
+	// Set by tests (export_test.go).
+	limits sizeLimits // S3's, unless a test lowers them
+	clock  clock      // nil: the real one
 }
 
 // secret holds credentials behind a pointer, so that printing a config or a
@@ -73,23 +79,8 @@ type secret struct {
 	sessionToken    string
 }
 
-// Timeouts bound how long a single call may take. A zero field keeps its
-// default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); a negative one
-// removes that limit.
-type Timeouts struct {
-	// Short bounds calls that move no object data: HEAD, DELETE, restore
-	// requests, bucket calls. Server-side copies (Rename) and completing a
-	// multipart upload are not bounded: S3 may take minutes over them.
-	// Duplicati's short-timeout.
-	Short time.Duration
-	// List bounds each listing page. Duplicati's list-timeout.
-	List time.Duration
-	// ReadWrite is an idle timeout on object bodies: a Put or Get fails when
-	// a request that moves a body is under way and no byte of it moved for
-	// this long (time spent in the caller's reader or writer does not
-	// count). Duplicati's read-write-timeout.
-	ReadWrite time.Duration
-}
+// Where the objects are: the server, the bucket's region and the folder in
+// it.
 
 // WithPrefix sets the folder inside the bucket that holds the destination's
 // objects. A trailing "/" is added when missing; leading slashes are dropped.
@@ -125,6 +116,23 @@ func WithAuthRegion(region string) Option {
 	return func(c *config) { c.authRegion = region }
 }
 
+// WithUseSSL chooses https (true) or plain http (false).
+// Default: true, unless the server name starts with "http://".
+func WithUseSSL(on bool) Option {
+	return func(c *config) { c.useSSL = &on }
+}
+
+// WithPathStyle forces path-style (true: https://host/bucket/key) or
+// virtual-hosted-style (false: https://bucket.host/key) requests.
+// Default: virtual-hosted on AWS, except for bucket names that are not valid
+// host names (dots over TLS, upper case, underscores); path-style elsewhere.
+func WithPathStyle(on bool) Option {
+	return func(c *config) { c.pathStyle = &on }
+}
+
+// Who signs: one credential source at most (credentials.go); none means the
+// AWS default chain.
+
 // WithCredentials sets a static access key. The secret is never printed,
 // logged or included in an error. Like every credential option
 // (WithSessionCredentials, WithCredentialsProvider, WithProfile,
@@ -134,11 +142,63 @@ func WithCredentials(accessKeyID, secretAccessKey string) Option {
 	return WithSessionCredentials(accessKeyID, secretAccessKey, "")
 }
 
-// WithUseSSL chooses https (true) or plain http (false).
-// Default: true, unless the server name starts with "http://".
-func WithUseSSL(on bool) Option {
-	return func(c *config) { c.useSSL = &on }
+// WithSessionCredentials sets temporary keys: an access key id, its secret
+// and the session token that STS, SSO or an assumed role issued with them
+// (sent as X-Amz-Security-Token). The URL's session-token option. The secret
+// and the token are never printed, logged or included in an error.
+// Like every credential option it replaces the ones given before it.
+// Default: none (the AWS default chain).
+func WithSessionCredentials(accessKeyID, secretAccessKey, sessionToken string) Option {
+	return func(c *config) {
+		clearCredentials(c)
+		if accessKeyID != "" || secretAccessKey != "" || sessionToken != "" {
+			c.creds = &secret{accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken}
+		}
+	}
 }
+
+// WithCredentialsProvider signs requests with credentials from p, any
+// aws-sdk-go-v2 provider (stscreds, ssocreds, a custom one). s3dest caches
+// them (aws.CredentialsCache) unless p is a cache already. A nil p means the
+// AWS default chain. Like every credential option it replaces the ones given
+// before it.
+// Default: none (the AWS default chain).
+func WithCredentialsProvider(p aws.CredentialsProvider) Option {
+	return func(c *config) {
+		clearCredentials(c)
+		c.credsProvider = p
+	}
+}
+
+// WithProfile uses the AWS default chain with the named profile of the
+// shared config and credentials files (~/.aws/config, ~/.aws/credentials,
+// or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE): static keys, SSO,
+// an assumed role, a credential_process. The URL's profile option. "" uses
+// AWS_PROFILE, else the default profile. Like every credential option it
+// replaces the ones given before it.
+// Default: "" (the default chain, AWS_PROFILE or "default").
+func WithProfile(name string) Option {
+	return func(c *config) {
+		clearCredentials(c)
+		c.profile = name
+	}
+}
+
+// WithAnonymous sends requests unsigned, without credentials, when on: for
+// public buckets. The URL's anonymous option. On replaces the credential
+// options given before it; off only undoes an earlier on.
+// Default: false.
+func WithAnonymous(on bool) Option {
+	return func(c *config) {
+		if on {
+			clearCredentials(c)
+		}
+		c.anonymous = on
+	}
+}
+
+// How objects are stored: storage classes and archive tiers (glacier.go),
+// the bucket's creation (bucket.go), object lock (lock.go).
 
 // WithStorageClass sets the storage class sent with every upload
 // (x-amz-storage-class). Any string is passed through unchanged, so provider
@@ -146,6 +206,15 @@ func WithUseSSL(on bool) Option {
 // Default: "" (the server's default, STANDARD on AWS).
 func WithStorageClass(class string) Option {
 	return func(c *config) { c.storageClass = class }
+}
+
+// WithStorageClassFunc chooses the storage class of each upload from its
+// name and size (-1 when unknown), so that a backup program can send data
+// volumes to an archive class while index and list files stay readable. An
+// empty result means the server's default. It overrides WithStorageClass.
+// Default: nil (WithStorageClass for every upload).
+func WithStorageClassFunc(fn func(name string, size int64) string) Option {
+	return func(c *config) { c.classFunc = fn }
 }
 
 // WithArchiveClasses replaces the storage classes whose objects cannot be read
@@ -164,35 +233,68 @@ func WithCreateBucket(on bool) Option {
 	return func(c *config) { c.createBucket = on }
 }
 
-// WithPathStyle forces path-style (true: https://host/bucket/key) or
-// virtual-hosted-style (false: https://bucket.host/key) requests.
-// Default: virtual-hosted on AWS, except for bucket names that are not valid
-// host names (dots over TLS, upper case, underscores); path-style elsewhere.
-func WithPathStyle(on bool) Option {
-	return func(c *config) { c.pathStyle = &on }
+// WithLockMode sets the object-lock retention mode of SetLock and of locks
+// on upload: "GOVERNANCE" or "COMPLIANCE", in any case (sent upper-case).
+// Duplicati's s3-lock-mode.
+// Default: GOVERNANCE.
+func WithLockMode(mode string) Option {
+	return func(c *config) { c.lockMode = mode }
 }
 
-// WithS3Options adds functions that adjust the SDK client's options after
-// s3dest has set them: the escape hatch for every SDK setting s3dest does not
-// name.
-// Default: none.
-func WithS3Options(fns ...func(*s3.Options)) Option {
-	return func(c *config) { c.s3Options = append(c.s3Options, fns...) }
+// WithLockOnUpload locks every object Put uploads, single or multipart,
+// until d after the upload starts, in the lock mode (WithLockMode): the
+// x-amz-object-lock-mode and x-amz-object-lock-retain-until-date headers,
+// with Content-MD5 on every body, which lock buckets require. The URL's
+// remote-file-lock-duration (Duplicati's name). Rename locks its copy the
+// same way: the copy is a new object. 0 turns it off.
+// Default: 0 (uploads are not locked, unless the bucket has a default
+// retention).
+func WithLockOnUpload(d time.Duration) Option {
+	return func(c *config) { c.lockFor = d }
 }
 
-// WithHTTPClient sets the HTTP client for every request.
-// Default: the SDK's default client (with its connection pooling and
-// timeouts).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) { c.httpClient = hc }
+// How data moves: parts and concurrency (upload.go, multipart.go), progress
+// (progress.go), listings (objects.go), retries and timeouts (timeouts.go).
+
+// WithPartSize sets the size of the parts large uploads are cut into, and
+// the largest object sent in a single PUT. It must be between 5 MiB and
+// 5 GiB. A Put holds at most (concurrency + 1) parts in memory: part size ×
+// (concurrency + 1) for objects up to 10,000 parts of the part size (160
+// GiB at the default). S3 takes at most 10,000 parts, so beyond that a
+// known length is cut into larger equal parts (size / 10,000), and a stream
+// of unknown length doubles its parts after every 900: at the defaults
+// 32 MiB parts after 14 GiB streamed, 64 MiB after 42 GiB, 1 GiB (5 GiB of
+// buffers) after 886 GiB. WithMaxPartSize caps that growth.
+// Default: 16 MiB.
+func WithPartSize(bytes int64) Option {
+	return func(c *config) { c.partSize = bytes }
 }
 
-// WithLogger sets where s3dest reports the decisions it made on the caller's
-// behalf: a discovered region, a created bucket, a healed redirect. Nothing
-// secret is ever logged.
-// Default: a logger that discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
+// WithMaxPartSize caps the parts a Put cuts, and so its memory: at most
+// max part size × (concurrency + 1). It must be at least the part size.
+// The price is the largest object: a stream of unknown length longer than
+// 10,000 growing parts hold, or a known length over 10,000 × the cap,
+// fails (ErrInvalid) instead of growing its parts; at a cap of 64 MiB with
+// the defaults, streams up to 98 GiB and known lengths up to 625 GiB.
+// Default: 5 GiB, S3's largest part (no cap).
+func WithMaxPartSize(bytes int64) Option {
+	return func(c *config) { c.maxPartSize = bytes }
+}
+
+// WithConcurrency sets how many parts of one upload (or one multipart copy)
+// are sent at the same time, between 1 and 64.
+// Default: 4.
+func WithConcurrency(n int) Option {
+	return func(c *config) { c.concurrency = n }
+}
+
+// WithProgress sets a function that Put and Get call as data moves: after
+// each part is stored, about every MiB read, and once at the end of a
+// successful transfer with Done == Total. Calls for one transfer never
+// overlap; fn must return quickly.
+// Default: nil (no reports, no cost).
+func WithProgress(fn func(Progress)) Option {
+	return func(c *config) { c.progress = fn }
 }
 
 // WithRecursiveList makes List return every object below the prefix, with
@@ -219,4 +321,29 @@ func WithRetryMaxAttempts(n int) Option {
 // Default: Short 30s, List 10m, ReadWrite 30s.
 func WithTimeouts(t Timeouts) Option {
 	return func(c *config) { c.timeouts = t }
+}
+
+// The SDK underneath (client.go) and logging.
+
+// WithS3Options adds functions that adjust the SDK client's options after
+// s3dest has set them: the escape hatch for every SDK setting s3dest does not
+// name.
+// Default: none.
+func WithS3Options(fns ...func(*s3.Options)) Option {
+	return func(c *config) { c.s3Options = append(c.s3Options, fns...) }
+}
+
+// WithHTTPClient sets the HTTP client for every request.
+// Default: the SDK's default client (with its connection pooling and
+// timeouts).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) { c.httpClient = hc }
+}
+
+// WithLogger sets where s3dest reports the decisions it made on the caller's
+// behalf: a discovered region, a created bucket, a healed redirect. Nothing
+// secret is ever logged.
+// Default: a logger that discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
 }

@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -220,4 +221,68 @@ func sizeOf(r io.Reader) (int64, *io.SectionReader, error) {
 		return v.Size(), nil, nil
 	}
 	return -1, nil, nil
+}
+
+// idleReader is an upload body read from a file or the caller's reader; it
+// reports progress to the idle timer and keeps Seek, so that the SDK can
+// rewind it for a retry.
+type idleReader struct {
+	io.ReadSeeker
+	it *idleTimer
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	n, err := r.ReadSeeker.Read(p)
+	r.it.touch()
+	return n, err
+}
+
+// sliceBody is an upload body in memory. Besides Read and Seek it has
+// WriteTo, so that net/http sends it in large writes straight from the
+// slice (a body without WriteTo goes out 32 KiB at a time through a buffer,
+// measurably slower on fast links), touching the idle timer after each.
+type sliceBody struct {
+	data []byte
+	off  int64
+	it   *idleTimer
+}
+
+func (b *sliceBody) Read(p []byte) (int, error) {
+	if b.off >= int64(len(b.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += int64(n)
+	b.it.touch()
+	return n, nil
+}
+
+func (b *sliceBody) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += b.off
+	case io.SeekEnd:
+		offset += int64(len(b.data))
+	}
+	if offset < 0 {
+		return 0, errors.New("seek before the start")
+	}
+	b.off = offset
+	return offset, nil
+}
+
+func (b *sliceBody) Len() int { return max(len(b.data)-int(b.off), 0) }
+
+func (b *sliceBody) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for b.off < int64(len(b.data)) {
+		m, err := w.Write(b.data[b.off:min(b.off+1<<20, int64(len(b.data)))])
+		b.off += int64(m)
+		n += int64(m)
+		b.it.touch()
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

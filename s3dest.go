@@ -153,25 +153,6 @@ func validateConfig(c *config) error {
 	return validateTransfer(c)
 }
 
-// effectiveTimeouts applies the defaults to zero fields and turns negative
-// ones (no limit) into zero.
-func effectiveTimeouts(t Timeouts) Timeouts {
-	pick := func(v, def time.Duration) time.Duration {
-		switch {
-		case v == 0:
-			return def
-		case v < 0:
-			return 0
-		}
-		return v
-	}
-	return Timeouts{
-		Short:     pick(t.Short, 30*time.Second),
-		List:      pick(t.List, 10*time.Minute),
-		ReadWrite: pick(t.ReadWrite, 30*time.Second),
-	}
-}
-
 // checkHeaderValue refuses values that cannot travel in an HTTP header.
 func checkHeaderValue(what, v string) error {
 	for _, r := range v {
@@ -266,13 +247,6 @@ func (d *Destination) do(ctx context.Context, op, key string, timeout time.Durat
 		}
 	}
 	return d.wrap(op, key, err)
-}
-
-func (d *Destination) withTimeout(ctx context.Context, t time.Duration) (context.Context, context.CancelFunc) {
-	if t <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, t)
 }
 
 // wrap turns any error into an *Error with its category and hint.

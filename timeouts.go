@@ -10,6 +10,59 @@ import (
 	"time"
 )
 
+// Timeouts bound how long a single call may take. A zero field keeps its
+// default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); a negative one
+// removes that limit.
+type Timeouts struct {
+	// Short bounds calls that move no object data: HEAD, DELETE, restore
+	// requests, bucket calls. Server-side copies (Rename) and completing a
+	// multipart upload are not bounded: S3 may take minutes over them.
+	// Duplicati's short-timeout.
+	Short time.Duration
+	// List bounds each listing page. Duplicati's list-timeout.
+	List time.Duration
+	// ReadWrite is an idle timeout on object bodies: a Put or Get fails when
+	// a request that moves a body is under way and no byte of it moved for
+	// this long (time spent in the caller's reader or writer does not
+	// count). Duplicati's read-write-timeout.
+	ReadWrite time.Duration
+}
+
+// effectiveTimeouts applies the defaults to zero fields and turns negative
+// ones (no limit) into zero.
+func effectiveTimeouts(t Timeouts) Timeouts {
+	pick := func(v, def time.Duration) time.Duration {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return 0
+		}
+		return v
+	}
+	return Timeouts{
+		Short:     pick(t.Short, 30*time.Second),
+		List:      pick(t.List, 10*time.Minute),
+		ReadWrite: pick(t.ReadWrite, 30*time.Second),
+	}
+}
+
+func (d *Destination) withTimeout(ctx context.Context, t time.Duration) (context.Context, context.CancelFunc) {
+	if t <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, t)
+}
+
+// cleanupTimeout bounds the requests that clean up after a failure, which
+// run on a fresh context since the caller's may be cancelled.
+func (d *Destination) cleanupTimeout() time.Duration {
+	if d.cfg.timeouts.Short > 0 {
+		return d.cfg.timeouts.Short
+	}
+	return 30 * time.Second
+}
+
 // idleTimer is the read-write timeout (Timeouts.ReadWrite): it ends a
 // transfer whose connection stalls, that is when a request that moves an
 // object body (a PutObject, a part, a GetObject) is under way and no byte
