@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxDeleteBatch is the most keys one DeleteObjects request takes.
@@ -85,17 +86,15 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 	return failed, nil
 }
 
-// deleteEach deletes keys one request each, concurrently.
+// deleteEach deletes keys one request each, concurrently; it tries every
+// key and returns one error per key that failed.
 func (d *Destination) deleteEach(ctx context.Context, keys []string) []error {
 	var mu sync.Mutex
 	var failed []error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, d.concurrency())
+	var g errgroup.Group
+	g.SetLimit(d.concurrency())
 	for _, key := range keys {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			err := d.do(ctx, "delete", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 				_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
 				return err
@@ -105,9 +104,10 @@ func (d *Destination) deleteEach(ctx context.Context, keys []string) []error {
 				failed = append(failed, err)
 				mu.Unlock()
 			}
-		}()
+			return nil // one failed key does not stop the others
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return failed
 }
 

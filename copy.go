@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // renameLarge renames an object too large for CopyObject: a multipart copy
@@ -94,27 +94,18 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	return m.complete(ctx, size)
 }
 
-// copyParts copies the source into the upload's parts, concurrently.
+// copyParts copies the source into the upload's parts, concurrently; the
+// first failure cancels the others.
 func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *string, size int64) error {
 	partSize := d.copyPartSize(size)
 	n := int((size + partSize - 1) / partSize)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	sem := make(chan struct{}, d.concurrency())
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.concurrency())
 	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			part := int32(i + 1)
 			start := int64(i) * partSize
 			end := min(start+partSize, size)
@@ -124,7 +115,7 @@ func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *s
 				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end-1)),
 				CopySourceIfMatch: etag,
 			}
-			err := d.do(ctx, "rename", m.key, 0, func(ctx context.Context, c *s3.Client) error {
+			err := d.do(gctx, "rename", m.key, 0, func(ctx context.Context, c *s3.Client) error {
 				out, err := c.UploadPartCopy(ctx, in)
 				if err == nil && out.CopyPartResult == nil {
 					err = errors.New("the server answered no CopyPartResult")
@@ -137,16 +128,15 @@ func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *s
 				return nil
 			})
 			if err != nil {
-				once.Do(func() { first = partError(part, err) })
-				cancel(err)
+				return partError(part, err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if first != nil {
-		return first
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return context.Cause(ctx)
+	return context.Cause(ctx) // the caller's, when it ended before all parts started
 }
 
 // decodeCRC reads a base64 CRC32C; nil when there is none.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 )
 
 // upload is one streaming multipart upload: Put reads its source part by
@@ -25,10 +26,9 @@ type upload struct {
 
 	ctx    context.Context // ends at the first failure
 	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup
-	slots  chan struct{} // one per part in flight
-	free   chan []byte   // buffers not in use
-	nbuf   int           // buffers allocated (touched only by the reading goroutine)
+	sends  errgroup.Group // the parts in flight, at most concurrency
+	free   chan []byte    // buffers not in use
+	nbuf   int            // buffers allocated (touched only by the reading goroutine)
 
 	errMu sync.Mutex
 	err   error // the first failure
@@ -39,7 +39,8 @@ type upload struct {
 func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, size int64) error {
 	conc, key := d.concurrency(), p.key
 	u := &upload{mpu: &mpu{d: d, op: "put", key: key}, req: p, base: d.partSize(), limit: d.maxPart(), idle: p.idle, progress: d.reporter(p.name, size),
-		src: src, slots: make(chan struct{}, conc), free: make(chan []byte, conc+1)}
+		src: src, free: make(chan []byte, conc+1)}
+	u.sends.SetLimit(conc)
 	if size >= 0 {
 		// Fixed parts, large enough for 10,000 to hold the whole object.
 		const mib = 1 << 20
@@ -89,7 +90,7 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	defer u.cancel(nil)
 	total := u.stream(buf, size)
-	u.wg.Wait()
+	_ = u.sends.Wait() // sends report their failure to u.fail
 	if err := u.failure(ctx); err != nil {
 		u.abort(ctx)
 		return d.wrap("put", key, err)
@@ -115,18 +116,17 @@ func (u *upload) stream(part []byte, size int64) int64 {
 			u.fail(&Error{Op: "put", Bucket: u.d.bucket, Key: u.key, kind: ErrInvalid, Err: err})
 			return total
 		}
-		select {
-		case u.slots <- struct{}{}:
-		case <-u.ctx.Done():
-			return total
-		}
-		if u.ctx.Err() != nil { // both were ready: select chose at random
-			<-u.slots
+		if u.ctx.Err() != nil {
 			return total
 		}
 		total += int64(len(part))
-		u.wg.Add(1)
-		go u.send(int32(n), part)
+		// Waits for a free slot: the sends in flight end soon after a
+		// failure, which cancels them all.
+		num, buf := int32(n), part // the loop reuses part
+		u.sends.Go(func() error {
+			u.send(num, buf)
+			return nil
+		})
 		if last {
 			break
 		}
@@ -217,15 +217,15 @@ func (u *upload) release(extra []byte) {
 	}
 }
 
-// send uploads one part; it returns the buffer, then the slot.
+// send uploads one part, unless the upload has failed meanwhile, and
+// returns its buffer before its slot frees.
 func (u *upload) send(n int32, part []byte) {
-	defer u.wg.Done()
-	err := u.sendPart(n, part)
-	if err != nil {
-		u.fail(err) // before the slot frees, so that no further part starts
+	if u.ctx.Err() == nil {
+		if err := u.sendPart(n, part); err != nil {
+			u.fail(err) // before the slot frees, so that no further part starts
+		}
 	}
 	u.free <- part[:0]
-	<-u.slots
 }
 
 func (u *upload) sendPart(n int32, part []byte) error {
