@@ -115,7 +115,7 @@ func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *s
 				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end-1)),
 				CopySourceIfMatch: etag,
 			}
-			err := d.do(gctx, "rename", m.key, 0, func(ctx context.Context, c *s3.Client) error {
+			err := d.do(gctx, "rename", m.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 				out, err := c.UploadPartCopy(ctx, in)
 				if err == nil && out.CopyPartResult == nil {
 					err = errors.New("the server answered no CopyPartResult")

@@ -334,9 +334,10 @@
 // or Get fails when a request that moves an object body is under way and no
 // byte of it moved for that long; time spent in the caller's reader or
 // writer does not count, and the error is a timeout (errors.Is
-// context.DeadlineExceeded), not a cancellation. A zero field
-// keeps its default and a negative one removes the limit. Server-side copies
-// (Rename) have no timeout; bound them with ctx.
+// context.DeadlineExceeded), not a cancellation. A zero field keeps its
+// default and NoTimeout removes the limit; in a URL, 0 removes it, as in
+// Duplicati. Server-side copies (Rename) have no timeout; bound them with
+// ctx.
 //
 // # Credentials
 //

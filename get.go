@@ -76,7 +76,7 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 	// The body is read inside do, whose context ends when it returns. A
 	// failure while streaming is not an API error, so do never retries it
 	// after bytes reached w.
-	return idle.result(d.do(ctx, op, key, 0, func(ctx context.Context, c *s3.Client) error {
+	return idle.result(d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		idle.begin()
 		defer idle.end()
 		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}

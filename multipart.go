@@ -356,7 +356,7 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 	}
 	var out *s3.CompleteMultipartUploadOutput
 	send := func() error {
-		return d.do(ctx, m.op, m.key, 0, func(ctx context.Context, c *s3.Client) error {
+		return d.do(ctx, m.op, m.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			var err error
 			out, err = c.CompleteMultipartUpload(ctx, in)
 			return err

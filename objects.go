@@ -323,7 +323,7 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	// The copy is a new object: it gets the lock an upload would.
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	// No short timeout: a server-side copy of gigabytes takes minutes.
-	err = d.do(ctx, "rename", src, 0, func(ctx context.Context, c *s3.Client) error {
+	err = d.do(ctx, "rename", src, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		_, err := c.CopyObject(ctx, in)
 		return err
 	})

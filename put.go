@@ -108,7 +108,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 	send := d.resendDamaged(key, func() error {
 		idle.begin()
 		defer idle.end()
-		return d.do(ctx, "put", key, 0, func(ctx context.Context, c *s3.Client) error {
+		return d.do(ctx, "put", key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			in.Body = body()
 			var err error
 			out, err = c.PutObject(ctx, in)

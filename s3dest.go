@@ -23,7 +23,7 @@ type Destination struct {
 	plan    endpointPlan
 	archive []string // upper-case archive classes
 	// givenTimeouts are the timeouts as the options gave them, for String;
-	// cfg.timeouts holds the effective ones (0: no limit).
+	// cfg.timeouts holds the effective ones (a limit, or NoTimeout).
 	givenTimeouts Timeouts
 	log           *slog.Logger
 	creds         aws.CredentialsProvider // from credentialsProvider, shared by every clientState

@@ -11,8 +11,9 @@ import (
 )
 
 // Timeouts bound how long a single call may take. A zero field keeps its
-// default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); a negative one
-// removes that limit.
+// default (Duplicati's: Short 30s, List 10m, ReadWrite 30s); NoTimeout
+// removes that limit. A URL says the same with 0 ("short-timeout=0"), as
+// Duplicati does: ParseURL reads it as NoTimeout.
 type Timeouts struct {
 	// Short bounds calls that move no object data: HEAD, DELETE, restore
 	// requests, bucket calls. Server-side copies (Rename) and completing a
@@ -28,15 +29,19 @@ type Timeouts struct {
 	ReadWrite time.Duration
 }
 
-// effectiveTimeouts applies the defaults to zero fields and turns negative
-// ones (no limit) into zero.
+// NoTimeout, in a field of Timeouts, removes that limit: the call may take
+// as long as its context allows. Any negative duration means the same.
+const NoTimeout time.Duration = -1
+
+// effectiveTimeouts applies the defaults to zero fields; what remains is
+// a limit, or NoTimeout.
 func effectiveTimeouts(t Timeouts) Timeouts {
 	pick := func(v, def time.Duration) time.Duration {
 		switch {
 		case v == 0:
 			return def
 		case v < 0:
-			return 0
+			return NoTimeout
 		}
 		return v
 	}
@@ -47,8 +52,9 @@ func effectiveTimeouts(t Timeouts) Timeouts {
 	}
 }
 
+// withTimeout bounds ctx by t, unless t is NoTimeout.
 func (d *Destination) withTimeout(ctx context.Context, t time.Duration) (context.Context, context.CancelFunc) {
-	if t <= 0 {
+	if t == NoTimeout {
 		return context.WithCancel(ctx)
 	}
 	return context.WithTimeout(ctx, t)

@@ -245,7 +245,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 	send := d.resendDamaged(u.key, func() error {
 		u.idle.begin()
 		defer u.idle.end()
-		return d.do(u.ctx, "put", u.key, 0, func(ctx context.Context, c *s3.Client) error {
+		return d.do(u.ctx, "put", u.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			in.Body = &sliceBody{data: part, it: u.idle}
 			var err error
 			out, err = c.UploadPart(ctx, in)

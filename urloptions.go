@@ -236,7 +236,7 @@ func parseTimeout(v string, dst *time.Duration) error {
 	}
 	*dst = d
 	if d == 0 {
-		*dst = -1
+		*dst = NoTimeout // Duplicati's 0
 	}
 	return nil
 }
