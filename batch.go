@@ -117,7 +117,7 @@ func (d *Destination) deleteEach(ctx context.Context, keys []string) []error {
 // aborted. Uploads in progress elsewhere are younger than a sensible
 // olderThan (a day, say); an olderThan of 0 aborts them all.
 func (d *Destination) CleanupUploads(ctx context.Context, olderThan time.Duration) (int, error) {
-	cutoff := time.Now().Add(-olderThan)
+	cutoff := d.clock.Now().Add(-olderThan)
 	var keyMarker, idMarker *string
 	aborted := 0
 	for {

@@ -1,11 +1,16 @@
 package s3dest
 
-import "time"
+// Clock and Timer are the package's clock, for tests to implement.
+type (
+	Clock = clock
+	Timer = timer
+)
 
-// WithClockForTest replaces the clock that restores and WaitRestored use,
-// so tests control time without sleeping.
-func WithClockForTest(now func() time.Time, after func(time.Duration) <-chan time.Time) Option {
-	return func(c *config) { c.clock = funcClock{now, after} }
+// WithClockForTest replaces the clock that restores, WaitRestored, lock
+// dates and the read-write timeout use, so tests control time without
+// sleeping.
+func WithClockForTest(c Clock) Option {
+	return func(cfg *config) { cfg.clock = c }
 }
 
 // WithLimitsForTest lowers the multipart thresholds of one Destination, so
@@ -24,14 +29,6 @@ func WithLimitsForTest(minPart, maxCopy, copyPart int64) Option {
 		}
 	}
 }
-
-type funcClock struct {
-	now   func() time.Time
-	after func(time.Duration) <-chan time.Time
-}
-
-func (c funcClock) Now() time.Time                         { return c.now() }
-func (c funcClock) After(d time.Duration) <-chan time.Time { return c.after(d) }
 
 // WaitCleanupsForTest waits for the cleanups a cancelled call left running
 // in the background (aborts of its uploads).

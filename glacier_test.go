@@ -20,36 +20,6 @@ import (
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
-// fakeClock is a clock tests move by hand: After fires at once and moves
-// time forward by its duration.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.sleeps = append(c.sleeps, d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *fakeClock) option() s3dest.Option { return s3dest.WithClockForTest(c.Now, c.After) }
-
 // archiveFixture puts objects in several classes on a fake whose clock is c.
 func archiveFixture(t *testing.T, c *fakeClock) (*s3test.Server, *s3dest.Destination) {
 	t.Helper()
@@ -358,15 +328,23 @@ func TestWaitRestoredHonoursContext(t *testing.T) {
 	srv, _ := archiveFixture(t, c)
 	srv.SetRestoring(bucket, "glacier", 1_000_000)
 	ctx, cancel := context.WithCancel(t.Context())
-	after := func(time.Duration) <-chan time.Time {
-		cancel() // the caller gives up while WaitRestored waits
-		return make(chan time.Time)
-	}
-	d := newDest(t, srv, s3dest.WithClockForTest(c.Now, after))
+	d := newDest(t, srv, s3dest.WithClockForTest(cancellingClock{c, cancel}))
 	err := d.WaitRestored(ctx, []string{"glacier"}, time.Minute)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "still being restored") {
 		t.Errorf("WaitRestored after cancel: %v, want context.Canceled naming what is left", err)
 	}
+}
+
+// cancellingClock is a clock whose After cancels: the caller gives up
+// while WaitRestored waits.
+type cancellingClock struct {
+	*fakeClock
+	cancel func()
+}
+
+func (c cancellingClock) After(time.Duration) <-chan time.Time {
+	c.cancel()
+	return make(chan time.Time)
 }
 
 func TestStorageClassFunc(t *testing.T) {

@@ -282,8 +282,9 @@ func TestRenameLocksTheCopy(t *testing.T) {
 // headers, and Content-MD5 besides its CRC32C, single or multipart.
 func TestLockOnUpload(t *testing.T) {
 	f := newLockFake(t, true)
-	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := s3dest.WithClockForTest(func() time.Time { return now }, func(time.Duration) <-chan time.Time { return nil })
+	c := newFakeClock()
+	c.now = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	now, clock := c.now, c.option()
 	want := now.Add(30 * 24 * time.Hour)
 	for _, d := range []*s3dest.Destination{
 		newDest(t, f.srv, clock, s3dest.WithLockOnUpload(30*24*time.Hour), s3dest.WithPartSize(5<<20)),

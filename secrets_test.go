@@ -124,8 +124,11 @@ func TestShortTimeoutStopsStalledServer(t *testing.T) {
 
 func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: 100 * time.Millisecond}))
+	c := newFakeClock()
+	const idle = 100 * time.Millisecond
+	d := newDest(t, srv, c.option(), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	put(t, d, "vol", strings.Repeat("x", 1000))
+	stalled := signal()
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodGet {
 			return false
@@ -134,10 +137,14 @@ func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("xxxx"))
 		w.(http.Flusher).Flush()
+		reached(stalled)
 		<-r.Context().Done() // then nothing more
 		return true
 	})
-	err := d.Get(t.Context(), "vol", io.Discard)
+	done := make(chan error, 1)
+	go func() { done <- d.Get(t.Context(), "vol", io.Discard) }()
+	<-stalled
+	err := advanceUntil(t, c, idle, done)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "read-write-timeout") {
 		t.Errorf("Get of a stalled body: %v, want a read-write-timeout DeadlineExceeded", err)
 	}
@@ -145,18 +152,20 @@ func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
 
 // S3 may take minutes to assemble a large upload in
 // CompleteMultipartUpload, sending no body bytes meanwhile: the read-write
-// idle timeout must not cut that short.
+// idle timeout must not cut that short. The hook runs the clock past the
+// timeout while the server holds the request.
 func TestReadWriteTimeoutSparesSlowComplete(t *testing.T) {
 	srv := withBucket(t)
+	c := newFakeClock()
 	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
-	const idle = 250 * time.Millisecond // generous: each part must fit in it under -race on a loaded machine
+	const idle = 100 * time.Millisecond
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPost && r.URL.Query().Has("uploadId") {
-			time.Sleep(4 * idle) // a slow server, not a test waiting
+			c.Advance(4 * idle) // a slow server
 		}
 		return false
 	})
-	d := newDest(t, srv, limits, s3dest.WithPartSize(64<<10), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
+	d := newDest(t, srv, c.option(), limits, s3dest.WithPartSize(64<<10), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	if err := d.Put(t.Context(), "big", noise(5, 300<<10)); err != nil {
 		t.Fatalf("Put with a slow CompleteMultipartUpload: %v", err)
 	}
@@ -183,12 +192,13 @@ func (p *pausingReader) Read(b []byte) (int, error) {
 // pauses longer than it (a tar or pg_dump pipe) must not fail the Put.
 func TestReadWriteTimeoutIgnoresSlowSource(t *testing.T) {
 	srv := withBucket(t)
-	const idle = 250 * time.Millisecond // generous: the PUT itself must fit in it under -race on a loaded machine
-	d := newDest(t, srv, s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
+	c := newFakeClock()
+	const idle = 100 * time.Millisecond
+	d := newDest(t, srv, c.option(), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	src := &pausingReader{r: strings.NewReader("data from a pipe"), release: make(chan struct{}), paused: make(chan struct{})}
 	go func() {
 		<-src.paused
-		<-time.After(4 * idle) // the producer is slow; the server is fine
+		c.Advance(4 * idle) // the producer is slow; the server is fine
 		close(src.release)
 	}()
 	if err := d.Put(t.Context(), "vol", src); err != nil {

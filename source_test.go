@@ -152,25 +152,26 @@ func TestPutStopsWhateverTheReaderDoes(t *testing.T) {
 func TestReadWriteTimeoutWhileReaderBlocks(t *testing.T) {
 	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
+	c := newFakeClock()
+	const idle = 300 * time.Millisecond
+	stalled := signal()
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
 			_, _ = io.Copy(io.Discard, r.Body)
+			reached(stalled)
 			<-r.Context().Done() // the connection stalls
 			return true
 		}
 		return false
 	})
-	d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20), s3dest.WithRetryMaxAttempts(1),
-		s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: 300 * time.Millisecond}))
+	d := newDest(t, srv, c.option(), limits, s3dest.WithPartSize(1<<20), s3dest.WithRetryMaxAttempts(1),
+		s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	done := make(chan error, 1)
 	go func() { done <- d.Put(t.Context(), "vol", stuck(t, 1<<20+10)) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			t.Errorf("Put = %v, want a timeout (context.DeadlineExceeded) and no cancellation", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the read-write timeout did not end a stalled part while the reader blocked")
+	<-stalled
+	err := advanceUntil(t, c, idle, done)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		t.Errorf("Put = %v, want a timeout (context.DeadlineExceeded) and no cancellation", err)
 	}
 }
 
@@ -178,11 +179,15 @@ func TestReadWriteTimeoutWhileReaderBlocks(t *testing.T) {
 // not a cancellation the caller never made.
 func TestReadWriteTimeoutBeforeHeadersIsATimeout(t *testing.T) {
 	srv := withBucket(t)
-	d := newDest(t, srv, s3dest.WithRetryMaxAttempts(1), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: 200 * time.Millisecond}))
+	c := newFakeClock()
+	const idle = 200 * time.Millisecond
+	d := newDest(t, srv, c.option(), s3dest.WithRetryMaxAttempts(1), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
 	put(t, d, "vol", "data")
+	stalled := signal()
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPut || r.Method == http.MethodGet && r.URL.Path == "/"+bucket+"/vol" {
 			_, _ = io.Copy(io.Discard, r.Body)
+			reached(stalled)
 			<-r.Context().Done() // the body arrived; no answer comes
 			return true
 		}
@@ -192,7 +197,10 @@ func TestReadWriteTimeoutBeforeHeadersIsATimeout(t *testing.T) {
 		"Put": func() error { return d.Put(t.Context(), "new", bytes.NewReader([]byte("some data"))) },
 		"Get": func() error { return d.Get(t.Context(), "vol", io.Discard) },
 	} {
-		err := run()
+		done := make(chan error, 1)
+		go func() { done <- run() }()
+		<-stalled
+		err := advanceUntil(t, c, idle, done)
 		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			t.Errorf("%s = %v, want a timeout (context.DeadlineExceeded) and no cancellation", op, err)
 		}

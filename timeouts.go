@@ -79,10 +79,11 @@ func (d *Destination) cleanupTimeout() time.Duration {
 // time, and the timer re-arms itself from it when it fires early.
 type idleTimer struct {
 	d      time.Duration
+	clock  clock
 	last   atomic.Int64 // unix nanoseconds of the last progress
 	busy   atomic.Int32 // requests under way whose body counts
 	fired  atomic.Bool
-	t      *time.Timer
+	t      timer
 	cancel context.CancelCauseFunc
 
 	mu      sync.Mutex // orders re-arming in fire against stop
@@ -99,14 +100,14 @@ func (e *errIdle) Error() string {
 func (e *errIdle) Unwrap() error { return context.DeadlineExceeded }
 
 func (d *Destination) idleTimeout(ctx context.Context) (context.Context, *idleTimer) {
-	it := &idleTimer{d: d.cfg.timeouts.ReadWrite}
+	it := &idleTimer{d: d.cfg.timeouts.ReadWrite, clock: d.clock}
 	if it.d <= 0 {
 		return ctx, it
 	}
 	ctx, it.cancel = context.WithCancelCause(ctx)
 	it.touch()
 	// Armed only once it.t is set: fire reads it.
-	it.t = time.AfterFunc(math.MaxInt64, it.fire)
+	it.t = it.clock.AfterFunc(math.MaxInt64, it.fire)
 	it.t.Reset(it.d)
 	return ctx, it
 }
@@ -121,7 +122,7 @@ func (it *idleTimer) fire() {
 		it.t.Reset(it.d) // nothing under way that could stall
 		return
 	}
-	idle := time.Since(time.Unix(0, it.last.Load()))
+	idle := it.clock.Now().Sub(time.Unix(0, it.last.Load()))
 	if idle < it.d {
 		it.t.Reset(it.d - idle)
 		return
@@ -160,7 +161,7 @@ func (it *idleTimer) hold(fn func()) {
 
 func (it *idleTimer) touch() {
 	if it.d > 0 {
-		it.last.Store(time.Now().UnixNano())
+		it.last.Store(it.clock.Now().UnixNano())
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // every read-write interval for the life of the process. The sleeps only
 // vary the interleavings; no outcome depends on their length.
 func TestIdleTimerStaysStopped(t *testing.T) {
-	d := &Destination{}
+	d := &Destination{clock: realClock{}}
 	d.cfg.timeouts.ReadWrite = 50 * time.Microsecond
 	armed := 0
 	for i := range 1000 {
