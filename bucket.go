@@ -1,7 +1,12 @@
 package s3dest
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -34,8 +39,8 @@ func (d *Destination) CreateBucket(ctx context.Context) error {
 		return nil
 	}
 	if code == "BucketAlreadyExists" {
-		// Some servers (gofakes3, older MinIO) answer this to the owner too:
-		// a bucket we can HEAD is ours to use.
+		// Some servers (older MinIO) answer this to the owner too: a
+		// bucket we can HEAD is ours to use.
 		herr := d.do(ctx, opCreateBucket, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 			_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &d.bucket})
 			return err
@@ -59,4 +64,31 @@ func (d *Destination) Test(ctx context.Context) error {
 		}
 		return err
 	})
+}
+
+// TestWrite checks that the destination can be written, read back and
+// deleted: it puts a small random probe object, reads and compares it, and
+// deletes it. The probe goes up in the server's default class and unlocked,
+// whatever the storage class and lock options say: an archived probe could
+// not be read back (and would bill the class's minimum duration), a locked
+// one could not be deleted.
+func (d *Destination) TestWrite(ctx context.Context) error {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	name := ".s3dest-probe-" + hex.EncodeToString(id[:])
+	data := make([]byte, 1024)
+	_, _ = rand.Read(data)
+	body := bytes.NewReader(data)
+	if err := d.put(ctx, &putReq{key: d.prefix + name, name: name}, body, body.Size(), io.NewSectionReader(body, 0, body.Size())); err != nil {
+		return err
+	}
+	var got bytes.Buffer
+	err := d.Get(ctx, name, &got)
+	if err == nil && !bytes.Equal(got.Bytes(), data) {
+		err = d.wrap("test-write", d.prefix+name, fmt.Errorf("read back %d bytes that differ from the %d written", got.Len(), len(data)))
+	}
+	if derr := d.Delete(ctx, name); err == nil {
+		err = derr
+	}
+	return err
 }

@@ -15,6 +15,81 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// Rename moves an object: a server-side copy that keeps its storage class and
+// metadata, then a delete of the original. An archived object is refused
+// with ErrObjectArchived before anything is copied.
+func (d *Destination) Rename(ctx context.Context, from, to string) error {
+	src, err := validateName("rename", d.bucket, d.prefix, from)
+	if err != nil {
+		return err
+	}
+	dst, err := validateName("rename", d.bucket, d.prefix, to)
+	if err != nil {
+		return err
+	}
+	if src == dst {
+		// Copy then delete would delete the only copy.
+		_, err := d.Stat(ctx, from)
+		return err
+	}
+	fi, err := d.Stat(ctx, from)
+	if err != nil {
+		return err
+	}
+	if fi.Archived {
+		return &Error{Op: "rename", Bucket: d.bucket, Key: src, kind: ErrObjectArchived,
+			Err: fmt.Errorf("storage class %s", fi.StorageClass), Hint: hints[ErrObjectArchived]}
+	}
+	if fi.Size > d.cfg.limits.maxCopy {
+		return d.renameLarge(ctx, from, src, dst, fi) // copy.go
+	}
+	in := &s3.CopyObjectInput{
+		Bucket:            &d.bucket,
+		Key:               &dst,
+		CopySource:        aws.String(copySource(d.bucket, src)),
+		MetadataDirective: types.MetadataDirectiveCopy,
+	}
+	if fi.ETag != "" {
+		// The object Stat saw, or none: a source that is not it (replaced
+		// meanwhile, or read by the server as another name) fails the copy
+		// instead of being copied, and the source is then not deleted.
+		in.CopySourceIfMatch = aws.String(`"` + fi.ETag + `"`)
+	}
+	if fi.StorageClass != "STANDARD" {
+		in.StorageClass = types.StorageClass(fi.StorageClass)
+	}
+	// The copy is a new object: it gets the lock an upload would.
+	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
+	// No short timeout: a server-side copy of gigabytes takes minutes.
+	err = d.do(ctx, "rename", src, NoTimeout, func(ctx context.Context, c *s3.Client) error {
+		_, err := c.CopyObject(ctx, in)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return d.Delete(ctx, from)
+}
+
+// copySource is the x-amz-copy-source value: bucket/key with every byte of
+// the key percent-encoded but the unreserved characters and '/'. S3 decodes
+// the header as a query string, '+' as a space: a key sent with its '+' as is
+// would name another object.
+func copySource(bucket, key string) string {
+	const hexDigits = "0123456789ABCDEF"
+	b := make([]byte, 0, len(bucket)+1+3*len(key))
+	b = append(append(b, bucket...), '/')
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/':
+			b = append(b, c)
+		default:
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return string(b)
+}
+
 // renameLarge renames an object too large for CopyObject: a multipart copy
 // (UploadPartCopy, concurrently) that keeps its storage class, content type
 // and metadata, then a delete of the original. When the source has a

@@ -380,4 +380,32 @@
 // lock buckets on servers without flexible checksums require; for a single
 // PUT that costs one MD5 pass over the data. A bucket without object lock
 // answers InvalidRequest: ErrInvalid, with a hint.
+//
+// # Layout
+//
+// Each concept has one file:
+//
+//   - s3dest.go: Destination, New, Open, and do, the one path every request
+//     takes (region discovery and healing, bucket creation, error wrapping);
+//   - options.go: every Option, grouped as the settings they record;
+//   - url.go, urloptions.go: ParseURL, URL.String and the option table;
+//   - region.go, client.go: endpoints and regions; the SDK client, its
+//     transport and retryer; credentials.go: where keys come from;
+//   - names.go: bucket, prefix and name rules;
+//   - objects.go: List, Stat, Delete; copy.go: Rename (server-side copy);
+//     batch.go: DeleteMany, CleanupUploads; bucket.go: CreateBucket, Test,
+//     TestWrite;
+//   - put.go: Put and single-request uploads; source.go: reading the
+//     caller's reader; upload.go: streaming multipart uploads;
+//     multipart.go: the multipart lifecycle uploads and copies share;
+//   - get.go: Get and GetRange; verify.go: checking what was read;
+//     checksum.go: CRC32C, MD5 and the server's checksum fallbacks;
+//   - glacier.go, restore.go: archive classes, Restore, WaitRestored;
+//     lock.go: object lock;
+//   - timeouts.go: Timeouts and the read-write idle timer; progress.go:
+//     Progress reports; clock.go: the clock tests replace;
+//   - errors.go: Error, the categories and their hints.
+//
+// Tests follow the same names; suite_test.go runs the behavioural suite
+// on the in-process fake (internal/s3test) and on real servers.
 package s3dest

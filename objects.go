@@ -1,13 +1,8 @@
 package s3dest
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"iter"
 	"net/http"
 	"strings"
@@ -273,108 +268,6 @@ func (d *Destination) Delete(ctx context.Context, name string) error {
 	})
 	if errors.Is(err, ErrObjectNotFound) {
 		return nil
-	}
-	return err
-}
-
-// Rename moves an object: a server-side copy that keeps its storage class and
-// metadata, then a delete of the original. An archived object is refused
-// with ErrObjectArchived before anything is copied.
-func (d *Destination) Rename(ctx context.Context, from, to string) error {
-	src, err := validateName("rename", d.bucket, d.prefix, from)
-	if err != nil {
-		return err
-	}
-	dst, err := validateName("rename", d.bucket, d.prefix, to)
-	if err != nil {
-		return err
-	}
-	if src == dst {
-		// Copy then delete would delete the only copy.
-		_, err := d.Stat(ctx, from)
-		return err
-	}
-	fi, err := d.Stat(ctx, from)
-	if err != nil {
-		return err
-	}
-	if fi.Archived {
-		return &Error{Op: "rename", Bucket: d.bucket, Key: src, kind: ErrObjectArchived,
-			Err: fmt.Errorf("storage class %s", fi.StorageClass), Hint: hints[ErrObjectArchived]}
-	}
-	if fi.Size > d.cfg.limits.maxCopy {
-		return d.renameLarge(ctx, from, src, dst, fi) // copy.go
-	}
-	in := &s3.CopyObjectInput{
-		Bucket:            &d.bucket,
-		Key:               &dst,
-		CopySource:        aws.String(copySource(d.bucket, src)),
-		MetadataDirective: types.MetadataDirectiveCopy,
-	}
-	if fi.ETag != "" {
-		// The object Stat saw, or none: a source that is not it (replaced
-		// meanwhile, or read by the server as another name) fails the copy
-		// instead of being copied, and the source is then not deleted.
-		in.CopySourceIfMatch = aws.String(`"` + fi.ETag + `"`)
-	}
-	if fi.StorageClass != "STANDARD" {
-		in.StorageClass = types.StorageClass(fi.StorageClass)
-	}
-	// The copy is a new object: it gets the lock an upload would.
-	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
-	// No short timeout: a server-side copy of gigabytes takes minutes.
-	err = d.do(ctx, "rename", src, NoTimeout, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.CopyObject(ctx, in)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return d.Delete(ctx, from)
-}
-
-// copySource is the x-amz-copy-source value: bucket/key with every byte of
-// the key percent-encoded but the unreserved characters and '/'. S3 decodes
-// the header as a query string, '+' as a space: a key sent with its '+' as is
-// would name another object.
-func copySource(bucket, key string) string {
-	const hexDigits = "0123456789ABCDEF"
-	b := make([]byte, 0, len(bucket)+1+3*len(key))
-	b = append(append(b, bucket...), '/')
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
-		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/':
-			b = append(b, c)
-		default:
-			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
-		}
-	}
-	return string(b)
-}
-
-// TestWrite checks that the destination can be written, read back and
-// deleted: it puts a small random probe object, reads and compares it, and
-// deletes it. The probe goes up in the server's default class and unlocked,
-// whatever the storage class and lock options say: an archived probe could
-// not be read back (and would bill the class's minimum duration), a locked
-// one could not be deleted.
-func (d *Destination) TestWrite(ctx context.Context) error {
-	var id [8]byte
-	_, _ = rand.Read(id[:])
-	name := ".s3dest-probe-" + hex.EncodeToString(id[:])
-	data := make([]byte, 1024)
-	_, _ = rand.Read(data)
-	body := bytes.NewReader(data)
-	if err := d.put(ctx, &putReq{key: d.prefix + name, name: name}, body, body.Size(), io.NewSectionReader(body, 0, body.Size())); err != nil {
-		return err
-	}
-	var got bytes.Buffer
-	err := d.Get(ctx, name, &got)
-	if err == nil && !bytes.Equal(got.Bytes(), data) {
-		err = d.wrap("test-write", d.prefix+name, fmt.Errorf("read back %d bytes that differ from the %d written", got.Len(), len(data)))
-	}
-	if derr := d.Delete(ctx, name); err == nil {
-		err = derr
 	}
 	return err
 }

@@ -236,6 +236,18 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 			}
 		}
 		copyResponse(w, rec)
+	case r.Method == http.MethodPut && key == "" && len(q) == 0:
+		// CreateBucket. gofakes3 answers BucketAlreadyExists for a bucket
+		// of its own; S3 answers its owner BucketAlreadyOwnedByYou (all
+		// of the fake's buckets are the caller's).
+		rec := httptest.NewRecorder()
+		s.fake.ServeHTTP(rec, r)
+		if rec.Code == http.StatusConflict && bytes.Contains(rec.Body.Bytes(), []byte("BucketAlreadyExists")) {
+			WriteError(w, r, http.StatusConflict, "BucketAlreadyOwnedByYou",
+				"Your previous request to create the named bucket succeeded and you already own it.")
+			return
+		}
+		copyResponse(w, rec)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploadId"):
 		s.completeUpload(w, r, bucket, key)
 	case r.Method == http.MethodPost && key != "" && q.Has("uploads"):
