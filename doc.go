@@ -221,7 +221,10 @@
 // that it can reach S3's 5 TiB limit: at the defaults 16 MiB × 5 = 80 MiB
 // of buffers up to 14 GiB streamed, 160 MiB up to 42 GiB, 5 GiB for a
 // stream near 1 TiB. WithMaxPartSize caps the parts, and so the memory; a
-// longer object then fails with ErrInvalid. Any failure (reading r,
+// longer object then fails with ErrInvalid. All Puts of a Destination
+// share one memory limit for their part buffers (WithMemoryLimit, default
+// 256 MiB): a Put that would pass it waits for buffers, never fails for
+// them, and always gets at least one. Any failure (reading r,
 // sending a part, ctx ending) aborts the upload: no partial object is left
 // behind. CleanupUploads removes the uploads a crashed process left under
 // the prefix. WithProgress reports bytes moved by Put and Get.

@@ -33,3 +33,11 @@ func WithLimitsForTest(minPart, maxCopy, copyPart int64) Option {
 // WaitCleanupsForTest waits for the cleanups a cancelled call left running
 // in the background (aborts of its uploads).
 func WaitCleanupsForTest(d *Destination) { d.cleanups.Wait() }
+
+// MemoryPeakForTest returns the most part-buffer bytes the Puts of d ever
+// held together, and what they hold now.
+func MemoryPeakForTest(d *Destination) (peak, used int64) {
+	d.mem.mu.Lock()
+	defer d.mem.mu.Unlock()
+	return d.mem.peak, d.mem.used
+}

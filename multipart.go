@@ -64,6 +64,9 @@ func validateTransfer(c *config) error {
 		return fmt.Errorf("max part size %d: give the part size (%d) or more, up to %d (5 GiB)",
 			c.maxPartSize, max(limits.minPart, c.partSize), int64(maxPartSize))
 	}
+	if c.memoryLimit != 0 && c.memoryLimit < limits.minPart {
+		return fmt.Errorf("memory limit %d bytes: give at least %d (5 MiB, one part), or 0 for the default", c.memoryLimit, limits.minPart)
+	}
 	if c.concurrency < 0 || c.concurrency > maxConcurrency {
 		return fmt.Errorf("concurrency %d: give 1 to %d", c.concurrency, maxConcurrency)
 	}

@@ -51,6 +51,7 @@ type config struct {
 	partSize              int64          // 0: default
 	maxPartSize           int64          // 0: S3's 5 GiB
 	concurrency           int            // 0: default
+	memoryLimit           int64          // 0: defaultMemoryLimit
 	progress              func(Progress) // nil: no reports
 	listV1                bool
 	recursiveList         bool
@@ -286,6 +287,20 @@ func WithMaxPartSize(bytes int64) Option {
 // Default: 4.
 func WithConcurrency(n int) Option {
 	return func(c *config) { c.concurrency = n }
+}
+
+// WithMemoryLimit caps the part buffers that all Puts of the Destination
+// hold together, in bytes. A Put that would pass it waits until another
+// Put, or a part of its own, gives buffers back: Puts slow down rather
+// than fail, and none waits forever, since a Put that holds one buffer can
+// always go on with it. The cap covers part buffers, the memory that grows
+// with the number of Puts; it must be at least 5 MiB (S3's smallest part).
+// A part larger than the cap is taken alone.
+// Default: 256 MiB, or part size × (concurrency + 1) when that is more:
+// 8 parallel Puts at the default part size keep two buffers each, and one
+// Put alone always gets its concurrency + 1.
+func WithMemoryLimit(bytes int64) Option {
+	return func(c *config) { c.memoryLimit = bytes }
 }
 
 // WithProgress sets a function that Put and Get call as data moves: after

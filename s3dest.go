@@ -43,7 +43,8 @@ type Destination struct {
 	etagRule        atomic.Int32 // the server's multipart ETags: etagRuleUnknown, etagRuleHolds or etagRuleFails
 	noChecksumMode  atomic.Bool  // x-amz-checksum-mode on HEAD and GET (headObject, get)
 
-	parts sync.Pool // *[]byte part buffers of finished uploads, for the next ones
+	parts sync.Pool  // *[]byte part buffers of finished uploads, for the next ones
+	mem   *memBudget // the part buffers all Puts hold (WithMemoryLimit)
 
 	cleanups   sync.WaitGroup // background cleanups under way (cleanup)
 	httpClient aws.HTTPClient // nil: the SDK's default
@@ -89,6 +90,7 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
 	d.cfg.timeouts = effectiveTimeouts(c.timeouts)
+	d.mem = newMemBudget(d.memoryLimit())
 	d.clock = c.clock
 	if d.clock == nil {
 		d.clock = realClock{}

@@ -29,6 +29,7 @@ type upload struct {
 	sends  errgroup.Group // the parts in flight, at most concurrency
 	free   chan []byte    // buffers not in use
 	nbuf   int            // buffers allocated (touched only by the reading goroutine)
+	held   int64          // their weight in the Destination's memory budget
 
 	errMu sync.Mutex
 	err   error // the first failure
@@ -51,7 +52,10 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 				"WithMaxPartSize's %d: raise it", size, u.base, u.limit)
 		}
 	}
-	buf := u.buffer(1)
+	buf, err := u.buffer(ctx, 1)
+	if err != nil {
+		return d.wrap("put", key, err)
+	}
 	if size >= 0 && size < int64(len(buf)) {
 		buf = buf[:size]
 	}
@@ -149,7 +153,10 @@ func (u *upload) stream(part []byte, size int64) int64 {
 			return total
 		}
 		if err == nil || err == io.ErrUnexpectedEOF {
-			next := u.buffer(n + 1)
+			next, berr := u.buffer(u.ctx, n+1)
+			if berr != nil {
+				return total // the upload failed, or ctx ended
+			}
 			if size >= 0 {
 				next = next[:min(int64(len(next)), size-total)]
 			}
@@ -178,32 +185,22 @@ func (u *upload) stream(part []byte, size int64) int64 {
 	return total
 }
 
-// buffer returns a buffer for part n: a free one when there is one, else a
-// new one. The reading goroutine holds at most one and each part in flight
-// one, so there are never more than concurrency + 1.
-func (u *upload) buffer(n int) []byte {
+// buffer returns a buffer for part n (partBuffer). The reading goroutine
+// holds at most one and each part in flight one, so there are never more
+// than concurrency + 1, and fewer when the Destination's memory limit is
+// reached.
+func (u *upload) buffer(ctx context.Context, n int) ([]byte, error) {
 	size := u.base
 	if !u.fixed {
 		size = partSizeAt(u.base, u.limit, n)
 	}
-	select {
-	case b := <-u.free:
-		if int64(cap(b)) >= size {
-			return b[:size]
-		}
-		u.nbuf-- // too small now that parts have grown: let it go
-	default:
-	}
-	u.nbuf++
-	if p, ok := u.d.parts.Get().(*[]byte); ok && int64(cap(*p)) >= size {
-		return (*p)[:size]
-	}
-	return make([]byte, size)
+	return u.partBuffer(ctx, size)
 }
 
 // release gives the upload's buffers to the Destination for later uploads:
 // memory once touched is cheaper to reuse than fresh memory (page faults).
 func (u *upload) release(extra []byte) {
+	defer func() { u.d.mem.give(u.held); u.held = 0 }()
 	if extra != nil && !u.src.lost.Load() { // else the abandoned Read may still write to it
 		u.d.parts.Put(&extra)
 	}
