@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -197,9 +198,17 @@ func parseContentRange(cr string) (first, last, total int64, ok bool) {
 // copyBufSize is the chunk Get reads, hashes and writes.
 const copyBufSize = 256 << 10
 
+// copyBufs holds Get's copy buffers between calls: a fresh 256 KiB buffer
+// per Get was most of what a small Get allocated.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
 // copyBody copies body to w, feeding the verifier and the progress reports.
+// w never keeps the buffer (io.Writer's contract), so it goes back to the
+// pool.
 func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *reporter) (int64, error) {
-	buf := make([]byte, copyBufSize)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	var n, reported int64
 	for {
 		m, rerr := body.Read(buf)

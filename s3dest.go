@@ -47,7 +47,7 @@ type Destination struct {
 	mem   *memBudget // the part buffers all Puts hold (WithMemoryLimit)
 
 	cleanups   sync.WaitGroup // background cleanups under way (cleanup)
-	httpClient aws.HTTPClient // nil: the SDK's default
+	httpClient aws.HTTPClient // WithHTTPClient's, else httpClient's
 	speaksTLS  atomic.Int32   // plainHTTPToTLS's finding: 0 not probed, 1 yes, 2 no
 }
 

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -62,6 +63,8 @@ type Server struct {
 	// with 400 InvalidArgument, as some S3-compatible servers do.
 	RejectRestoreStatus bool
 
+	conns atomic.Int64 // connections accepted
+
 	mu       sync.Mutex
 	hook     Hook
 	reqs     []Request
@@ -76,7 +79,13 @@ func Start() *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	s.Addr = s.srv.Listener.Addr().String()
 	return s
@@ -114,6 +123,9 @@ func (s *Server) Requests() []Request {
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.reqs...)
 }
+
+// Conns returns how many connections the server has accepted.
+func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // ResetRequests forgets the requests seen so far.
 func (s *Server) ResetRequests() {
