@@ -290,15 +290,6 @@ func TestAnonymous(t *testing.T) {
 	}
 }
 
-func mustOpen(t *testing.T, raw string, opts ...s3dest.Option) *s3dest.Destination {
-	t.Helper()
-	d, err := s3dest.Open(t.Context(), raw, opts...)
-	if err != nil {
-		t.Fatalf("Open(%q): %v", raw, err)
-	}
-	return d
-}
-
 // TestSessionToken: the URL's session-token travels as
 // X-Amz-Security-Token, and never into String() or an error.
 func TestSessionToken(t *testing.T) {

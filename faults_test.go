@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"strings"
@@ -15,23 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
-
-// faultDest opens a destination on the fake whose HTTP goes through ft,
-// with retry backoff shortened so that tests stay fast; the retry policy
-// itself is s3dest's.
-func faultDest(t *testing.T, srv *s3test.Server, ft *faults.Transport, opts ...s3dest.Option) *s3dest.Destination {
-	t.Helper()
-	fast := s3dest.WithS3Options(func(o *s3.Options) { o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond) })
-	return newDest(t, srv, append([]s3dest.Option{s3dest.WithHTTPClient(ft.Client()), fast}, opts...)...)
-}
 
 // faultOps are the operations under fault, each with the S3 operation to
 // fail and the fixture it needs. multi is an object large enough for
@@ -241,26 +229,6 @@ func TestFailedPutLeavesNothing(t *testing.T) {
 		})
 	}
 }
-
-// assertNoUploads fails when a multipart upload is left in the bucket.
-func assertNoUploads(t *testing.T, d *s3dest.Destination) {
-	t.Helper()
-	s3dest.WaitCleanupsForTest(d)
-	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: ptr(d.Bucket())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Uploads) != 0 {
-		t.Errorf("%d multipart uploads left behind", len(out.Uploads))
-	}
-}
-
-// noise is n random bytes from seed, as a reader of unknown length.
-func noise(seed byte, n int64) io.Reader {
-	return io.LimitReader(rand.NewChaCha8([32]byte{seed}), n)
-}
-
-func ptr[T any](v T) *T { return &v }
 
 func TestCancelMidTransfer(t *testing.T) {
 	for _, op := range []string{"PutObject", "UploadPart", "GetObject"} {

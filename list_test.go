@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
 )
 
 // listPages answers listings of the test bucket with the pages pick chooses
@@ -96,18 +95,6 @@ func TestListV1ContinuesAfterCommonPrefixes(t *testing.T) {
 	if diff := cmp.Diff([]string{"", "b/", "c/"}, markers); diff != "" {
 		t.Errorf("markers sent (-want +got):\n%s", diff)
 	}
-}
-
-// openFake opens the fake's test bucket from a URL with the extra query
-// options given.
-func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destination {
-	t.Helper()
-	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
-		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&"+query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // A server that goes round in circles between continuation tokens ends the

@@ -6,58 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
-
-// unknownLength hides Len, Seek and ReadAt: a stream whose length Put
-// cannot know in advance.
-type unknownLength struct{ r io.Reader }
-
-func (u unknownLength) Read(p []byte) (int, error) { return u.r.Read(p) }
-
-func randomBytes(n int, seed uint64) []byte {
-	b := make([]byte, n)
-	_, _ = rand.NewChaCha8([32]byte{byte(seed)}).Read(b)
-	return b
-}
-
-// uploadsLeft lists the bucket's multipart uploads in progress.
-func uploadsLeft(t *testing.T, d *s3dest.Destination) []string {
-	t.Helper()
-	s3dest.WaitCleanupsForTest(d)
-	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{
-		Bucket: aws.String(d.Bucket()), Prefix: aws.String(d.Prefix())})
-	if err != nil {
-		t.Fatalf("ListMultipartUploads: %v", err)
-	}
-	var keys []string
-	for _, u := range out.Uploads {
-		keys = append(keys, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
-	}
-	return keys
-}
-
-// relay sends a recorded answer on.
-func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
 
 // sameAs checks what is written to it against want, keeping nothing.
 type sameAs struct {

@@ -8,18 +8,23 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
@@ -477,4 +482,93 @@ func TestStorageClassFuncResultIsChecked(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent, want none", n)
 	}
+}
+
+// openFake opens the fake's test bucket from a URL with the extra query
+// options given.
+func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destination {
+	t.Helper()
+	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
+		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&"+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func mustOpen(t *testing.T, raw string, opts ...s3dest.Option) *s3dest.Destination {
+	t.Helper()
+	d, err := s3dest.Open(t.Context(), raw, opts...)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", raw, err)
+	}
+	return d
+}
+
+var creds = s3dest.WithCredentials("AKIAEXAMPLE", "secret-for-tests")
+
+// noise is n random bytes from seed, as a reader of unknown length.
+func noise(seed byte, n int64) io.Reader {
+	return io.LimitReader(rand.NewChaCha8([32]byte{seed}), n)
+}
+
+// unknownLength hides Len, Seek and ReadAt: a stream whose length Put
+// cannot know in advance.
+type unknownLength struct{ r io.Reader }
+
+func (u unknownLength) Read(p []byte) (int, error) { return u.r.Read(p) }
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8([32]byte{byte(seed)}).Read(b)
+	return b
+}
+
+// uploadsLeft lists the bucket's multipart uploads in progress.
+func uploadsLeft(t *testing.T, d *s3dest.Destination) []string {
+	t.Helper()
+	s3dest.WaitCleanupsForTest(d)
+	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{
+		Bucket: aws.String(d.Bucket()), Prefix: aws.String(d.Prefix())})
+	if err != nil {
+		t.Fatalf("ListMultipartUploads: %v", err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
+	}
+	return keys
+}
+
+// faultDest opens a destination on the fake whose HTTP goes through ft,
+// with retry backoff shortened so that tests stay fast; the retry policy
+// itself is s3dest's.
+func faultDest(t *testing.T, srv *s3test.Server, ft *faults.Transport, opts ...s3dest.Option) *s3dest.Destination {
+	t.Helper()
+	fast := s3dest.WithS3Options(func(o *s3.Options) { o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond) })
+	return newDest(t, srv, append([]s3dest.Option{s3dest.WithHTTPClient(ft.Client()), fast}, opts...)...)
+}
+
+// assertNoUploads fails when a multipart upload is left in the bucket.
+func assertNoUploads(t *testing.T, d *s3dest.Destination) {
+	t.Helper()
+	s3dest.WaitCleanupsForTest(d)
+	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: ptr(d.Bucket())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Uploads) != 0 {
+		t.Errorf("%d multipart uploads left behind", len(out.Uploads))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// relay sends a recorded answer on.
+func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
