@@ -201,3 +201,19 @@ func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
 		}
 	})
 }
+
+func TestRenameArchivedFailsBeforeCopy(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithStorageClass("DEEP_ARCHIVE"))
+	put(t, d, "vol", "data")
+	srv.ResetRequests()
+	err := d.Rename(t.Context(), "vol", "vol2")
+	if !errors.Is(err, s3dest.ErrObjectArchived) {
+		t.Fatalf("Rename of an archived object: %v, want ErrObjectArchived", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method != http.MethodHead {
+			t.Errorf("Rename of an archived object sent %s %s", r.Method, r.Path)
+		}
+	}
+}

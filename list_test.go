@@ -121,3 +121,34 @@ func TestListTokensInACircle(t *testing.T) {
 	}
 	t.Error("List ended without an error")
 }
+
+// A server that lists keys out of byte order (some sort by locale) loses
+// none of them; a server that repeats entries across pages shows each once.
+func TestListKeepsServerOrderDropsRepeats(t *testing.T) {
+	srv := withBucket(t)
+	pages := [][]string{{"b", "a", "c"}, {"c", "d"}} // "c" repeated across the boundary
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != "/backups" {
+			return false
+		}
+		page, next := pages[0], "<IsTruncated>true</IsTruncated><NextContinuationToken>p2</NextContinuationToken>"
+		if r.URL.Query().Get("continuation-token") == "p2" {
+			page, next = pages[1], "<IsTruncated>false</IsTruncated>"
+		}
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>` + next)
+		for _, k := range page {
+			b.WriteString("<Contents><Key>" + k + "</Key><Size>1</Size></Contents>")
+		}
+		b.WriteString("</ListBucketResult>")
+		_, _ = io.WriteString(w, b.String())
+		return true
+	})
+	var got []string
+	for _, fi := range list(t, newDest(t, srv)) {
+		got = append(got, fi.Name)
+	}
+	if diff := cmp.Diff([]string{"b", "a", "c", "d"}, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/s3test"
@@ -403,6 +404,62 @@ func TestChecksumModeRefused(t *testing.T) {
 			}
 			if n := refused.Load(); n != 1 {
 				t.Errorf("x-amz-checksum-mode was refused %d times, want once", n)
+			}
+		})
+	}
+}
+
+func TestGetArchivedFailsFast(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "data")
+	srv.ResetRequests()
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && r.URL.Path == "/backups/vol" {
+			s3test.WriteError(w, r, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
+			return true
+		}
+		return false
+	})
+	err := d.Get(t.Context(), "vol", io.Discard)
+	if !errors.Is(err, s3dest.ErrObjectArchived) {
+		t.Fatalf("Get: %v, want ErrObjectArchived", err)
+	}
+	var ios *types.InvalidObjectState
+	if !errors.As(err, &ios) {
+		t.Errorf("Get: %v does not unwrap to *types.InvalidObjectState", err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("Get of an archived object sent %d requests, want 1 (no retry)", n)
+	}
+}
+
+func TestGetDetectsCorruption(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	const content = "the real content"
+	put(t, d, "vol", content)
+	for name, mangle := range map[string]func([]byte) []byte{
+		"wrong bytes": func(b []byte) []byte { return bytes.Replace(b, []byte("real"), []byte("fake"), 1) },
+		"cut short":   func(b []byte) []byte { return b[:8] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodGet || r.URL.Path != "/backups/vol" {
+					return false
+				}
+				rec := httptest.NewRecorder()
+				srv.ServeFake(rec, r) // the real answer, headers and checksum included
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(mangle(rec.Body.Bytes()))
+				return true
+			})
+			var got bytes.Buffer
+			if err := d.Get(t.Context(), "vol", &got); err == nil {
+				t.Errorf("Get of a %s body returned no error and %q", name, got.String())
 			}
 		})
 	}
