@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3dest/s3dest"
@@ -178,4 +179,40 @@ func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// urlSecret is a distinctive secret access key: no fragment of it occurs in
+// any message s3dest writes, so finding one in an error or a string is a leak.
+const urlSecret = "Zq7Rw9Xk2Pv4Lm8N"
+
+var ignoreURLSecret = cmpopts.IgnoreUnexported(s3dest.URL{})
+
+// urlLeak returns a fragment of secret (6 bytes or more, compared without
+// case) found in s, or "".
+func urlLeak(s, secret string) string {
+	ls, lsec := strings.ToLower(s), strings.ToLower(secret)
+	for i := 0; i+6 <= len(lsec); i++ {
+		if strings.Contains(ls, lsec[i:i+6]) {
+			return secret[i : i+6]
+		}
+	}
+	return ""
+}
+
+func checkURLRoundTrip(t *testing.T, u *s3dest.URL) {
+	t.Helper()
+	s := u.String()
+	u2, err := s3dest.ParseURL(s)
+	if err != nil {
+		t.Fatalf("ParseURL(String() = %q): %v", s, err)
+	}
+	if diff := cmp.Diff(u, u2, ignoreURLSecret); diff != "" {
+		t.Errorf("ParseURL(%q) differs from the URL it came from (-before +after):\n%s", s, diff)
+	}
+	if s2 := u2.String(); s2 != s {
+		t.Errorf("String is not a fixed point:\n first  %q\n second %q", s, s2)
+	}
+	if u2.HasSecret() {
+		t.Errorf("ParseURL(String() = %q) has a secret: String must leave it out", s)
+	}
 }
