@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,26 +20,6 @@ import (
 // Answers that are lost after the server acted: the SDK tries again and
 // sees the effect of the first try. The verdict must be the truth, and
 // nothing may be left behind.
-
-// checksumModes are the servers s3dest meets: full-object CRC32C (AWS,
-// versitygw), composite only (R2, some MinIO), none (B2, older servers).
-var checksumModes = map[string]s3test.Hook{
-	"full-object": nil,
-	"composite": func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Has("uploads") && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Type"), "FULL_OBJECT") {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "full-object checksums are not supported")
-			return true
-		}
-		return false
-	},
-	"none": func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-			return true
-		}
-		return false
-	},
-}
 
 // A lost answer to CompleteMultipartUpload: the retry finds the upload gone
 // (404 NoSuchUpload). The object is stored; Put must say so.

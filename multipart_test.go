@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -204,11 +203,6 @@ func TestPutFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// endless delivers zeros until its context ends.
-type endless struct{}
-
-func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
 func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
 	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
@@ -245,47 +239,6 @@ func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
 	if left := uploadsLeft(t, d); len(left) != 0 {
 		t.Errorf("uploads left behind: %v", left)
 	}
-}
-
-// discardUploads answers multipart uploads itself and drops the parts, so
-// that the test's heap holds only what the client allocates.
-func discardUploads(w http.ResponseWriter, r *http.Request) bool {
-	q := r.URL.Query()
-	_, _ = io.Copy(io.Discard, r.Body)
-	switch {
-	case r.Method == http.MethodPost && q.Has("uploads"):
-		// Checksums are answered back, as S3 does.
-		w.Header().Set("X-Amz-Checksum-Algorithm", r.Header.Get("X-Amz-Checksum-Algorithm"))
-		w.Header().Set("X-Amz-Checksum-Type", r.Header.Get("X-Amz-Checksum-Type"))
-		fmt.Fprint(w, `<InitiateMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		w.Header().Set("ETag", `"0123"`)
-		w.Header().Set("X-Amz-Checksum-Crc32c", r.Header.Get("X-Amz-Checksum-Crc32c"))
-	case r.Method == http.MethodPost && q.Has("uploadId"):
-		// The full-object checksum asked for, answered back as S3 does.
-		fmt.Fprintf(w, `<CompleteMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><ETag>"0123-1"</ETag>`+
-			`<ChecksumCRC32C>%s</ChecksumCRC32C></CompleteMultipartUploadResult>`, r.Header.Get("X-Amz-Checksum-Crc32c"))
-	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		return false
-	}
-	return true
-}
-
-// pattern delivers n bytes copied from a fixed block, allocating nothing.
-type pattern struct {
-	block []byte
-	n     int64
-}
-
-func (p *pattern) Read(b []byte) (int, error) {
-	if p.n == 0 {
-		return 0, io.EOF
-	}
-	m := copy(b[:min(int64(len(b)), p.n)], p.block)
-	p.n -= int64(m)
-	return m, nil
 }
 
 func TestPutMemoryBound(t *testing.T) {

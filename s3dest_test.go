@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -25,8 +26,10 @@ import (
 )
 
 // The fixtures shared by the package's tests: a fake server with the test
-// bucket, destinations on it, and the small helpers many test files use. A
-// helper used by one file only stays in that file.
+// bucket, destinations on it, and the helpers that tests of more than one
+// concept use. A helper of one concept stays with it: in its only file, or
+// in the concept's main file when its tests span several (url_test.go,
+// credentials_test.go, and suite_test.go for the behavioural suite).
 
 const bucket = "backups"
 
@@ -82,9 +85,6 @@ func list(t *testing.T, d *s3dest.Destination) []s3dest.FileInfo {
 	}
 	return out
 }
-
-// ignoreVolatile drops the fields the server decides.
-var ignoreVolatile = cmpopts.IgnoreFields(s3dest.FileInfo{}, "ModTime", "ETag")
 
 // crc32c is the base64 CRC32C of s, as S3 writes it.
 func crc32c(s string) string {
@@ -215,4 +215,87 @@ func checkURLRoundTrip(t *testing.T, u *s3dest.URL) {
 	if u2.HasSecret() {
 		t.Errorf("ParseURL(String() = %q) has a secret: String must leave it out", s)
 	}
+}
+
+// checksumModes are the servers s3dest meets: full-object CRC32C (AWS,
+// versitygw), composite only (R2, some MinIO), none (B2, older servers).
+var checksumModes = map[string]s3test.Hook{
+	"full-object": nil,
+	"composite": func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("uploads") && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Type"), "FULL_OBJECT") {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "full-object checksums are not supported")
+			return true
+		}
+		return false
+	},
+	"none": func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
+			return true
+		}
+		return false
+	},
+}
+
+// noChecksums makes the fake a server without flexible checksums (B2,
+// older MinIO): it refuses every x-amz-checksum-* header, so objects keep
+// only their ETag.
+func noChecksums(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
+		s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
+		return true
+	}
+	for k := range r.Header {
+		if r.Method == http.MethodPut && strings.HasPrefix(k, "X-Amz-Checksum-") {
+			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
+			return true
+		}
+	}
+	return false
+}
+
+// endless delivers zeros until its context ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// discardUploads answers multipart uploads itself and drops the parts, so
+// that the test's heap holds only what the client allocates.
+func discardUploads(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	_, _ = io.Copy(io.Discard, r.Body)
+	switch {
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		// Checksums are answered back, as S3 does.
+		w.Header().Set("X-Amz-Checksum-Algorithm", r.Header.Get("X-Amz-Checksum-Algorithm"))
+		w.Header().Set("X-Amz-Checksum-Type", r.Header.Get("X-Amz-Checksum-Type"))
+		fmt.Fprint(w, `<InitiateMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
+	case r.Method == http.MethodPut && q.Has("partNumber"):
+		w.Header().Set("ETag", `"0123"`)
+		w.Header().Set("X-Amz-Checksum-Crc32c", r.Header.Get("X-Amz-Checksum-Crc32c"))
+	case r.Method == http.MethodPost && q.Has("uploadId"):
+		// The full-object checksum asked for, answered back as S3 does.
+		fmt.Fprintf(w, `<CompleteMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><ETag>"0123-1"</ETag>`+
+			`<ChecksumCRC32C>%s</ChecksumCRC32C></CompleteMultipartUploadResult>`, r.Header.Get("X-Amz-Checksum-Crc32c"))
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		return false
+	}
+	return true
+}
+
+// pattern delivers n bytes copied from a fixed block, allocating nothing.
+type pattern struct {
+	block []byte
+	n     int64
+}
+
+func (p *pattern) Read(b []byte) (int, error) {
+	if p.n == 0 {
+		return 0, io.EOF
+	}
+	m := copy(b[:min(int64(len(b)), p.n)], p.block)
+	p.n -= int64(m)
+	return m, nil
 }

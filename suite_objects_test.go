@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3dest/s3dest"
 )
@@ -21,6 +22,9 @@ import (
 // Cases of the behavioural suite (forEachTarget, suite_test.go) about
 // objects: Put, Get, Stat, List, Rename and Delete of one object, missing
 // objects, concurrent use, cancellation, and objects another client wrote.
+
+// ignoreVolatile drops the fields the server decides.
+var ignoreVolatile = cmpopts.IgnoreFields(s3dest.FileInfo{}, "ModTime", "ETag")
 
 func TestObjectLifecycle(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg *target) {

@@ -21,23 +21,6 @@ import (
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
-// noChecksums makes the fake a server without flexible checksums (B2,
-// older MinIO): it refuses every x-amz-checksum-* header, so objects keep
-// only their ETag.
-func noChecksums(w http.ResponseWriter, r *http.Request) bool {
-	if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
-		s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-		return true
-	}
-	for k := range r.Header {
-		if r.Method == http.MethodPut && strings.HasPrefix(k, "X-Amz-Checksum-") {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-			return true
-		}
-	}
-	return false
-}
-
 // Get catches one flipped byte whatever the server keeps: a full-object
 // checksum, a composite one, or only an ETag; in a single-part object, a
 // multipart one of known length, or a stream's (growing parts).
