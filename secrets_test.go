@@ -114,8 +114,29 @@ func TestShortTimeoutStopsStalledServer(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Stat on a stalled server: %v, want context.DeadlineExceeded", err)
 	}
-	for _, fi := range d.List(t.Context()) {
-		_ = fi
+	// The List must end by its own timeout. The guard that stops it
+	// otherwise cancels rather than expires, so that it cannot pass for
+	// the list timeout.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	guard := time.AfterFunc(10*time.Second, cancel)
+	defer guard.Stop()
+	var listErr error
+	for fi, err := range d.List(ctx) {
+		if err != nil {
+			listErr = err
+		} else {
+			t.Errorf("List on a stalled server yielded %q", fi.Name)
+		}
+	}
+	var e *s3dest.Error
+	switch {
+	case !errors.Is(listErr, context.DeadlineExceeded):
+		t.Errorf("List on a stalled server: %v, want context.DeadlineExceeded", listErr)
+	case !errors.As(listErr, &e) || e.Op != "list":
+		t.Errorf("List on a stalled server: %#v, want an *s3dest.Error of Op list", listErr)
+	case strings.Contains(listErr.Error(), s3test.SecretKey):
+		t.Errorf("List timeout error shows the secret: %v", listErr)
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Errorf("took %v: the timeouts did not stop the stalled server", elapsed)
