@@ -45,7 +45,10 @@ func TestSecretNeverShown(t *testing.T) {
 	note("test", d.Test(ctx)) // missing bucket
 	note("put", d.Put(ctx, "x", strings.NewReader("x")))
 	note("create", d.CreateBucket(ctx))
-	d2, _ := s3dest.Open(ctx, raw, s3dest.WithLogger(logger), s3dest.WithCreateBucket(true))
+	d2, err := s3dest.Open(ctx, raw, s3dest.WithLogger(logger), s3dest.WithCreateBucket(true))
+	if err != nil {
+		t.Fatal(err)
+	}
 	note("put-create", d2.Put(ctx, "x", strings.NewReader("x")))
 	note("get-missing", d.Get(ctx, "missing", io.Discard))
 	_, err = d.Stat(ctx, "missing")
