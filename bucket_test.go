@@ -126,10 +126,15 @@ func TestCreateBucketOnFirstUse(t *testing.T) {
 			t.Errorf("%s on a missing bucket with WithCreateBucket = nil, want an error", op)
 		}
 	}
+	listed := 0
 	for _, err := range lazy.List(t.Context()) {
+		listed++
 		if !errors.Is(err, s3dest.ErrBucketNotFound) {
 			t.Errorf("List on a missing bucket with WithCreateBucket = %v, want ErrBucketNotFound", err)
 		}
+	}
+	if listed == 0 {
+		t.Error("List on a missing bucket with WithCreateBucket yielded nothing, want ErrBucketNotFound")
 	}
 	for _, r := range other.Requests() {
 		if r.Method == http.MethodPut {
@@ -191,13 +196,18 @@ func TestTestWriteProbeIsStandardAndUnlocked(t *testing.T) {
 			if err := d.TestWrite(t.Context()); err != nil {
 				t.Fatalf("TestWrite: %v", err)
 			}
+			probes := 0
 			for _, r := range srv.Requests() {
 				if r.Method != http.MethodPut {
 					continue
 				}
+				probes++
 				if c, m := r.Header.Get("X-Amz-Storage-Class"), r.Header.Get("X-Amz-Object-Lock-Mode"); c != "" || m != "" {
 					t.Errorf("the probe went up with storage class %q, lock mode %q; want neither", c, m)
 				}
+			}
+			if probes == 0 {
+				t.Error("no PUT of the probe was seen: nothing was checked")
 			}
 		})
 	}
@@ -211,9 +221,16 @@ func TestTestHonoursListV1(t *testing.T) {
 	if err := d.Test(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	listings := 0
 	for _, r := range srv.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/"+bucket {
+			listings++
+		}
 		if r.Query.Get("list-type") == "2" {
 			t.Errorf("Test sent ListObjectsV2 (%v) with s3-list-api-version=v1", r.Query)
 		}
+	}
+	if listings == 0 {
+		t.Error("Test sent no listing: want one in ListObjects (v1)")
 	}
 }
