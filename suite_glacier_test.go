@@ -49,10 +49,14 @@ func TestStorageClass(t *testing.T) {
 		}
 		if tg.classes {
 			custom := tg.dest(t, s3dest.WithArchiveClasses("glacier_ir"))
-			for _, fi := range list(t, custom) {
+			listed := list(t, custom)
+			for _, fi := range listed {
 				if fi.Archived != (fi.Name == "glacier_ir") {
 					t.Errorf("with archive classes [glacier_ir]: %s Archived = %v", fi.Name, fi.Archived)
 				}
+			}
+			if len(listed) != len(want) {
+				t.Errorf("with archive classes [glacier_ir]: listed %d objects, want %d", len(listed), len(want))
 			}
 		}
 		// Restoring what is readable needs no request and succeeds.
