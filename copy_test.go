@@ -193,6 +193,9 @@ func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
 		}
 		if err != nil {
 			t.Logf("Rename: %v", err) // failing is fine; losing data is not
+			if got := get(t, other, "big"); got != string(bigger) {
+				t.Errorf("after the failed Rename big holds %d bytes, want the %d of the object that replaced it", len(got), len(bigger))
+			}
 			return
 		}
 		got := get(t, d, "moved")
