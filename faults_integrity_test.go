@@ -64,6 +64,9 @@ func TestDamagedBodyIsSentOnceMore(t *testing.T) {
 				}
 				ft.Add(faults.Fault{Match: first, Times: times, FlipRequest: true})
 				err := d.Put(t.Context(), "vol", bytes.NewReader(data))
+				if n := ft.Injected(); n != times {
+					t.Errorf("%d requests damaged, want %d: the test tests nothing", n, times)
+				}
 				if times == 1 {
 					if err != nil {
 						t.Fatalf("Put with one damaged request: %v", err)

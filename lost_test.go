@@ -36,6 +36,9 @@ func TestLostCompleteAnswer(t *testing.T) {
 			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
 				t.Fatalf("Put whose Complete answer was lost: %v, want nil (the object is stored)", err)
 			}
+			if n := ft.Injected(); n != 1 {
+				t.Errorf("%d answers lost, want 1: the test tests nothing", n)
+			}
 			if got := get(t, d, "vol"); got != string(data) {
 				t.Error("the object differs from the data")
 			}
@@ -101,6 +104,9 @@ func TestLostCompleteAnswerOfRename(t *testing.T) {
 	ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
 	if err := d.Rename(t.Context(), "big", "moved"); err != nil {
 		t.Fatalf("Rename whose Complete answer was lost: %v", err)
+	}
+	if n := ft.Injected(); n != 1 {
+		t.Errorf("%d answers lost, want 1: the test tests nothing", n)
 	}
 	if got := get(t, d, "moved"); got != string(data) {
 		t.Error("the renamed object differs")
@@ -178,10 +184,16 @@ func TestLostAnswersOnServer(t *testing.T) {
 		if err := d.Put(t.Context(), "big", unknownLength{bytes.NewReader(data)}); err != nil {
 			t.Fatalf("Put with lost Create and Complete answers: %v", err)
 		}
+		if n := ft.Injected(); n != 2 {
+			t.Errorf("Put: %d answers lost, want 2 (Create, Complete): the test tests less than it says", n)
+		}
 		ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
 		ft.Add(faults.Fault{Match: faults.Op("DeleteObject"), Times: 1, LoseAnswer: true})
 		if err := d.Rename(t.Context(), "big", "moved"); err != nil {
 			t.Fatalf("Rename (multipart copy) with lost Complete and Delete answers: %v", err)
+		}
+		if n := ft.Injected(); n != 4 {
+			t.Errorf("Rename: %d answers lost in all, want 4 (and Complete, Delete): the test tests less than it says", n)
 		}
 		if got := get(t, d, "moved"); got != string(data) {
 			t.Error("the renamed object differs from the data")

@@ -204,6 +204,9 @@ func TestUploadsToServerThatIgnoresChecksums(t *testing.T) {
 			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
 				t.Fatalf("Put: %v", err)
 			}
+			if n := ft.Injected(); n != 1 {
+				t.Errorf("%d requests damaged, want 1: the test tests nothing", n)
+			}
 			if got := get(t, newDest(t, srv), "vol"); got != string(data) {
 				t.Fatal("a body damaged on the way was stored: the server ignored its CRC32C and s3dest did not notice")
 			}
