@@ -250,7 +250,8 @@ func TestURLStringRoundTripEdges(t *testing.T) {
 		t.Run(in, func(t *testing.T) {
 			u, err := s3dest.ParseURL(in)
 			if err != nil {
-				return // refusing is fine too
+				checkURLError(t, err) // refusing is fine too, as a refusal
+				return
 			}
 			checkURLRoundTrip(t, u)
 		})
