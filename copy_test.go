@@ -193,6 +193,9 @@ func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
 		}
 		if err != nil {
 			t.Logf("Rename: %v", err) // failing is fine; losing data is not
+			if got := get(t, other, "big"); got != string(bigger) {
+				t.Errorf("after the failed Rename big holds %d bytes, want the %d of the object that replaced it", len(got), len(bigger))
+			}
 			return
 		}
 		got := get(t, d, "moved")
@@ -200,4 +203,20 @@ func TestRenameLargeSourceReplacedMeanwhile(t *testing.T) {
 			t.Errorf("moved holds %d bytes, neither object whole: the source is gone with the rest", len(got))
 		}
 	})
+}
+
+func TestRenameArchivedFailsBeforeCopy(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithStorageClass("DEEP_ARCHIVE"))
+	put(t, d, "vol", "data")
+	srv.ResetRequests()
+	err := d.Rename(t.Context(), "vol", "vol2")
+	if !errors.Is(err, s3dest.ErrObjectArchived) {
+		t.Fatalf("Rename of an archived object: %v, want ErrObjectArchived", err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method != http.MethodHead {
+			t.Errorf("Rename of an archived object sent %s %s", r.Method, r.Path)
+		}
+	}
 }

@@ -228,3 +228,24 @@ func TestRedirectFromCustomEndpoint(t *testing.T) {
 		t.Errorf("Region() = %q after a redirect from a custom endpoint, want the given us-east-1", d.Region())
 	}
 }
+
+func TestAccessDenied(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match")
+		return true
+	})
+	d := newDest(t, srv)
+	err := d.Test(t.Context())
+	if !errors.Is(err, s3dest.ErrAccessDenied) {
+		t.Fatalf("Test: %v, want ErrAccessDenied", err)
+	}
+	var e *s3dest.Error
+	if !errors.As(err, &e) || !strings.Contains(e.Hint, "aws-secret-access-key") {
+		t.Errorf("hint %q does not say what to check", e.Hint)
+	}
+	_, err = d.Stat(t.Context(), "x")
+	if !errors.Is(err, s3dest.ErrAccessDenied) {
+		t.Errorf("Stat: %v, want ErrAccessDenied", err)
+	}
+}

@@ -5,33 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
-
-// faultDest opens a destination on the fake whose HTTP goes through ft,
-// with retry backoff shortened so that tests stay fast; the retry policy
-// itself is s3dest's.
-func faultDest(t *testing.T, srv *s3test.Server, ft *faults.Transport, opts ...s3dest.Option) *s3dest.Destination {
-	t.Helper()
-	fast := s3dest.WithS3Options(func(o *s3.Options) { o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond) })
-	return newDest(t, srv, append([]s3dest.Option{s3dest.WithHTTPClient(ft.Client()), fast}, opts...)...)
-}
 
 // faultOps are the operations under fault, each with the S3 operation to
 // fail and the fixture it needs. multi is an object large enough for
@@ -193,139 +178,6 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestBodyFaultsAreErrors(t *testing.T) {
-	for _, size := range []int{1 << 10, 11 << 20} { // single PUT and multipart objects
-		for _, f := range []faults.Fault{{CutBody: 100}, {Corrupt: true}} {
-			t.Run(fmt.Sprintf("%d/cut=%d", size, f.CutBody), func(t *testing.T) {
-				srv := withBucket(t)
-				ft := &faults.Transport{}
-				d := faultDest(t, srv, ft, s3dest.WithPartSize(5<<20), s3dest.WithRetryMaxAttempts(1))
-				data, _ := io.ReadAll(noise(2, int64(size)))
-				if err := d.Put(t.Context(), "obj", io.MultiReader(bytes.NewReader(data))); err != nil {
-					t.Fatal(err)
-				}
-				f.Match, f.Times = faults.Op("GetObject"), 1
-				ft.Add(f)
-				var got bytes.Buffer
-				err := d.Get(t.Context(), "obj", &got)
-				if err == nil {
-					t.Fatalf("Get of a damaged body returned %d bytes and no error", got.Len())
-				}
-				if f.Corrupt && !errors.Is(err, s3dest.ErrCorrupt) {
-					t.Errorf("corrupt body: %v, want ErrCorrupt", err)
-				}
-			})
-		}
-	}
-}
-
-func TestFailedPutLeavesNothing(t *testing.T) {
-	for _, op := range []string{"PutObject", "UploadPart", "CompleteMultipartUpload"} {
-		t.Run(op, func(t *testing.T) {
-			srv := withBucket(t)
-			ft := &faults.Transport{}
-			d := faultDest(t, srv, ft, s3dest.WithPartSize(5<<20), s3dest.WithRetryMaxAttempts(2))
-			ft.Add(faults.Fault{Match: faults.Op(op), Status: http.StatusInternalServerError, Code: "InternalError"})
-			size := int64(11 << 20)
-			if op == "PutObject" {
-				size = 100
-			}
-			if err := d.Put(t.Context(), "obj", noise(3, size)); err == nil {
-				t.Fatal("Put succeeded under endless faults")
-			}
-			ft.Clear()
-			if _, err := d.Stat(t.Context(), "obj"); !errors.Is(err, s3dest.ErrObjectNotFound) {
-				t.Errorf("after a failed Put: Stat = %v, want ErrObjectNotFound", err)
-			}
-			assertNoUploads(t, d)
-		})
-	}
-}
-
-// assertNoUploads fails when a multipart upload is left in the bucket.
-func assertNoUploads(t *testing.T, d *s3dest.Destination) {
-	t.Helper()
-	s3dest.WaitCleanupsForTest(d)
-	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: ptr(d.Bucket())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Uploads) != 0 {
-		t.Errorf("%d multipart uploads left behind", len(out.Uploads))
-	}
-}
-
-// noise is n random bytes from seed, as a reader of unknown length.
-func noise(seed byte, n int64) io.Reader {
-	return io.LimitReader(rand.NewChaCha8([32]byte{seed}), n)
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func TestCancelMidTransfer(t *testing.T) {
-	for _, op := range []string{"PutObject", "UploadPart", "GetObject"} {
-		t.Run(op, func(t *testing.T) {
-			srv := withBucket(t)
-			ft := &faults.Transport{}
-			d := faultDest(t, srv, ft, s3dest.WithPartSize(5<<20))
-			if op == "GetObject" {
-				put(t, d, "obj", "content")
-			}
-			http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-			before := runtime.NumGoroutine()
-			ctx, cancel := context.WithCancel(t.Context())
-			stalled := make(chan struct{})
-			var once sync.Once
-			ft.Add(faults.Fault{Stall: true, Match: func(r *http.Request) bool {
-				if !faults.Op(op)(r) {
-					return false
-				}
-				once.Do(func() { close(stalled) })
-				return true
-			}})
-			errc := make(chan error, 1)
-			go func() {
-				size := int64(11 << 20)
-				if op == "PutObject" {
-					size = 100
-				}
-				if op == "GetObject" {
-					errc <- d.Get(ctx, "obj", io.Discard)
-					return
-				}
-				errc <- d.Put(ctx, "obj2", noise(4, size))
-			}()
-			<-stalled
-			cancel()
-			err := <-errc
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("after cancel: %v, want context.Canceled", err)
-			}
-			ft.Clear()
-			if op != "GetObject" {
-				assertNoUploads(t, d)
-			}
-			waitGoroutines(t, before)
-		})
-	}
-}
-
-// waitGoroutines fails if the goroutine count does not come back to n once
-// idle connections (and the fake's goroutines serving them) are closed.
-func waitGoroutines(t *testing.T, n int) {
-	t.Helper()
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > n {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), n, buf[:runtime.Stack(buf, true)])
-		}
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestConcurrentTransfersUnderFaults(t *testing.T) {
 	srv := withBucket(t)
 	ft := &faults.Transport{}
@@ -358,62 +210,5 @@ func TestConcurrentTransfersUnderFaults(t *testing.T) {
 	ft.Clear()
 	if got := len(list(t, d)); got != 64 {
 		t.Errorf("listed %d objects, want 64", got)
-	}
-}
-
-// A server that received other bytes than Put's checksum says BadDigest:
-// the upload is corrupt, not retried, and says so.
-// One byte damaged on the way to the server (the fake checks the CRC32C
-// and answers BadDigest, as S3 does) costs one resend of that request, not
-// the upload; damaged twice, the upload fails as corrupt and stores nothing.
-func TestDamagedBodyIsSentOnceMore(t *testing.T) {
-	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
-	for _, tc := range []struct {
-		name, op string
-		size     int
-	}{
-		{"PutObject", "PutObject", 1000},
-		{"UploadPart", "UploadPart", 3<<20 + 5},
-	} {
-		for _, times := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s damaged %d times", tc.name, times), func(t *testing.T) {
-				srv := withBucket(t)
-				ft := &faults.Transport{}
-				d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
-				data := randomBytes(tc.size, 21)
-				first := func(r *http.Request) bool { // PutObject, or part 1
-					return faults.Op(tc.op)(r) && r.URL.Query().Get("partNumber") <= "1"
-				}
-				ft.Add(faults.Fault{Match: first, Times: times, FlipRequest: true})
-				err := d.Put(t.Context(), "vol", bytes.NewReader(data))
-				if times == 1 {
-					if err != nil {
-						t.Fatalf("Put with one damaged request: %v", err)
-					}
-					if got := get(t, newDest(t, srv), "vol"); got != string(data) {
-						t.Error("the stored object differs from the data")
-					}
-					return
-				}
-				if !errors.Is(err, s3dest.ErrCorrupt) {
-					t.Errorf("Put with the request damaged twice = %v, want ErrCorrupt", err)
-				}
-				if _, err := newDest(t, srv).Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
-					t.Errorf("Stat after the failed Put = %v, want ErrObjectNotFound", err)
-				}
-			})
-		}
-	}
-}
-
-func TestBadDigestIsCorrupt(t *testing.T) {
-	srv := withBucket(t)
-	ft := &faults.Transport{}
-	d := faultDest(t, srv, ft)
-	ft.Add(faults.Fault{Match: faults.Op("PutObject"), Status: http.StatusBadRequest, Code: "BadDigest"})
-	err := d.Put(t.Context(), "vol", strings.NewReader("data"))
-	var e *s3dest.Error
-	if !errors.Is(err, s3dest.ErrCorrupt) || !errors.As(err, &e) || e.Code != "BadDigest" {
-		t.Errorf("Put answered BadDigest: %v, want ErrCorrupt with code BadDigest", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
 )
 
 // listPages answers listings of the test bucket with the pages pick chooses
@@ -98,18 +97,6 @@ func TestListV1ContinuesAfterCommonPrefixes(t *testing.T) {
 	}
 }
 
-// openFake opens the fake's test bucket from a URL with the extra query
-// options given.
-func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destination {
-	t.Helper()
-	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
-		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&"+query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // A server that goes round in circles between continuation tokens ends the
 // listing with an error instead of listing for ever.
 func TestListTokensInACircle(t *testing.T) {
@@ -133,4 +120,35 @@ func TestListTokensInACircle(t *testing.T) {
 		}
 	}
 	t.Error("List ended without an error")
+}
+
+// A server that lists keys out of byte order (some sort by locale) loses
+// none of them; a server that repeats entries across pages shows each once.
+func TestListKeepsServerOrderDropsRepeats(t *testing.T) {
+	srv := withBucket(t)
+	pages := [][]string{{"b", "a", "c"}, {"c", "d"}} // "c" repeated across the boundary
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != "/backups" {
+			return false
+		}
+		page, next := pages[0], "<IsTruncated>true</IsTruncated><NextContinuationToken>p2</NextContinuationToken>"
+		if r.URL.Query().Get("continuation-token") == "p2" {
+			page, next = pages[1], "<IsTruncated>false</IsTruncated>"
+		}
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>` + next)
+		for _, k := range page {
+			b.WriteString("<Contents><Key>" + k + "</Key><Size>1</Size></Contents>")
+		}
+		b.WriteString("</ListBucketResult>")
+		_, _ = io.WriteString(w, b.String())
+		return true
+	})
+	var got []string
+	for _, fi := range list(t, newDest(t, srv)) {
+		got = append(got, fi.Name)
+	}
+	if diff := cmp.Diff([]string{"b", "a", "c", "d"}, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
 }

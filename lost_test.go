@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,26 +20,6 @@ import (
 // Answers that are lost after the server acted: the SDK tries again and
 // sees the effect of the first try. The verdict must be the truth, and
 // nothing may be left behind.
-
-// checksumModes are the servers s3dest meets: full-object CRC32C (AWS,
-// versitygw), composite only (R2, some MinIO), none (B2, older servers).
-var checksumModes = map[string]s3test.Hook{
-	"full-object": nil,
-	"composite": func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Has("uploads") && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Type"), "FULL_OBJECT") {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "full-object checksums are not supported")
-			return true
-		}
-		return false
-	},
-	"none": func(w http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-			return true
-		}
-		return false
-	},
-}
 
 // A lost answer to CompleteMultipartUpload: the retry finds the upload gone
 // (404 NoSuchUpload). The object is stored; Put must say so.
@@ -56,6 +35,9 @@ func TestLostCompleteAnswer(t *testing.T) {
 			data := randomBytes(3<<20+7, 31)
 			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
 				t.Fatalf("Put whose Complete answer was lost: %v, want nil (the object is stored)", err)
+			}
+			if n := ft.Injected(); n != 1 {
+				t.Errorf("%d answers lost, want 1: the test tests nothing", n)
 			}
 			if got := get(t, d, "vol"); got != string(data) {
 				t.Error("the object differs from the data")
@@ -122,6 +104,9 @@ func TestLostCompleteAnswerOfRename(t *testing.T) {
 	ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
 	if err := d.Rename(t.Context(), "big", "moved"); err != nil {
 		t.Fatalf("Rename whose Complete answer was lost: %v", err)
+	}
+	if n := ft.Injected(); n != 1 {
+		t.Errorf("%d answers lost, want 1: the test tests nothing", n)
 	}
 	if got := get(t, d, "moved"); got != string(data) {
 		t.Error("the renamed object differs")
@@ -199,10 +184,16 @@ func TestLostAnswersOnServer(t *testing.T) {
 		if err := d.Put(t.Context(), "big", unknownLength{bytes.NewReader(data)}); err != nil {
 			t.Fatalf("Put with lost Create and Complete answers: %v", err)
 		}
+		if n := ft.Injected(); n != 2 {
+			t.Errorf("Put: %d answers lost, want 2 (Create, Complete): the test tests less than it says", n)
+		}
 		ft.Add(faults.Fault{Match: faults.Op("CompleteMultipartUpload"), Times: 1, LoseAnswer: true})
 		ft.Add(faults.Fault{Match: faults.Op("DeleteObject"), Times: 1, LoseAnswer: true})
 		if err := d.Rename(t.Context(), "big", "moved"); err != nil {
 			t.Fatalf("Rename (multipart copy) with lost Complete and Delete answers: %v", err)
+		}
+		if n := ft.Injected(); n != 4 {
+			t.Errorf("Rename: %d answers lost in all, want 4 (and Complete, Delete): the test tests less than it says", n)
 		}
 		if got := get(t, d, "moved"); got != string(data) {
 			t.Error("the renamed object differs from the data")

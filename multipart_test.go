@@ -4,60 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
 	"github.com/s3dest/s3dest/internal/s3test"
 )
-
-// unknownLength hides Len, Seek and ReadAt: a stream whose length Put
-// cannot know in advance.
-type unknownLength struct{ r io.Reader }
-
-func (u unknownLength) Read(p []byte) (int, error) { return u.r.Read(p) }
-
-func randomBytes(n int, seed uint64) []byte {
-	b := make([]byte, n)
-	_, _ = rand.NewChaCha8([32]byte{byte(seed)}).Read(b)
-	return b
-}
-
-// uploadsLeft lists the bucket's multipart uploads in progress.
-func uploadsLeft(t *testing.T, d *s3dest.Destination) []string {
-	t.Helper()
-	s3dest.WaitCleanupsForTest(d)
-	out, err := d.Client().ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{
-		Bucket: aws.String(d.Bucket()), Prefix: aws.String(d.Prefix())})
-	if err != nil {
-		t.Fatalf("ListMultipartUploads: %v", err)
-	}
-	var keys []string
-	for _, u := range out.Uploads {
-		keys = append(keys, aws.ToString(u.Key)+" "+aws.ToString(u.UploadId))
-	}
-	return keys
-}
-
-// relay sends a recorded answer on.
-func relay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
-}
 
 // sameAs checks what is written to it against want, keeping nothing.
 type sameAs struct {
@@ -246,11 +203,6 @@ func TestPutFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// endless delivers zeros until its context ends.
-type endless struct{}
-
-func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
 func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
 	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
 	srv := withBucket(t)
@@ -287,47 +239,6 @@ func TestPutCancelStopsPromptlyAndLeaksNothing(t *testing.T) {
 	if left := uploadsLeft(t, d); len(left) != 0 {
 		t.Errorf("uploads left behind: %v", left)
 	}
-}
-
-// discardUploads answers multipart uploads itself and drops the parts, so
-// that the test's heap holds only what the client allocates.
-func discardUploads(w http.ResponseWriter, r *http.Request) bool {
-	q := r.URL.Query()
-	_, _ = io.Copy(io.Discard, r.Body)
-	switch {
-	case r.Method == http.MethodPost && q.Has("uploads"):
-		// Checksums are answered back, as S3 does.
-		w.Header().Set("X-Amz-Checksum-Algorithm", r.Header.Get("X-Amz-Checksum-Algorithm"))
-		w.Header().Set("X-Amz-Checksum-Type", r.Header.Get("X-Amz-Checksum-Type"))
-		fmt.Fprint(w, `<InitiateMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
-	case r.Method == http.MethodPut && q.Has("partNumber"):
-		w.Header().Set("ETag", `"0123"`)
-		w.Header().Set("X-Amz-Checksum-Crc32c", r.Header.Get("X-Amz-Checksum-Crc32c"))
-	case r.Method == http.MethodPost && q.Has("uploadId"):
-		// The full-object checksum asked for, answered back as S3 does.
-		fmt.Fprintf(w, `<CompleteMultipartUploadResult><Bucket>backups</Bucket><Key>vol</Key><ETag>"0123-1"</ETag>`+
-			`<ChecksumCRC32C>%s</ChecksumCRC32C></CompleteMultipartUploadResult>`, r.Header.Get("X-Amz-Checksum-Crc32c"))
-	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		return false
-	}
-	return true
-}
-
-// pattern delivers n bytes copied from a fixed block, allocating nothing.
-type pattern struct {
-	block []byte
-	n     int64
-}
-
-func (p *pattern) Read(b []byte) (int, error) {
-	if p.n == 0 {
-		return 0, io.EOF
-	}
-	m := copy(b[:min(int64(len(b)), p.n)], p.block)
-	p.n -= int64(m)
-	return m, nil
 }
 
 func TestPutMemoryBound(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -260,4 +261,35 @@ func TestBackslashInNames(t *testing.T) {
 			t.Errorf("a/b holds %q, want %q", got, want)
 		}
 	})
+}
+
+func TestInvalidNamesSendNothing(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithPrefix("p"))
+	srv.ResetRequests()
+	for _, name := range []string{"", "../etc/passwd", "a/../b", "./a", "/abs", "bad\x00byte", "bad\nline", "x//y", "dir/", "a///b",
+		strings.Repeat("x", 1023), string([]byte{0xff, 0xfe})} {
+		check := func(op string, err error) {
+			t.Helper()
+			if !errors.Is(err, s3dest.ErrInvalid) {
+				t.Errorf("%s(%q): %v, want ErrInvalid", op, truncate(name), err)
+			}
+		}
+		check("Put", d.Put(t.Context(), name, strings.NewReader("x")))
+		check("Get", d.Get(t.Context(), name, io.Discard))
+		_, err := d.Stat(t.Context(), name)
+		check("Stat", err)
+		check("Delete", d.Delete(t.Context(), name))
+		check("Rename", d.Rename(t.Context(), "ok", name))
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("invalid names sent %d requests, want 0", n)
+	}
+}
+
+func truncate(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "..."
+	}
+	return s
 }

@@ -17,8 +17,6 @@ import (
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
-var creds = s3dest.WithCredentials("AKIAEXAMPLE", "secret-for-tests")
-
 func TestEndpointAndRegion(t *testing.T) {
 	type result struct {
 		Endpoint, Region string

@@ -45,7 +45,10 @@ func TestSecretNeverShown(t *testing.T) {
 	note("test", d.Test(ctx)) // missing bucket
 	note("put", d.Put(ctx, "x", strings.NewReader("x")))
 	note("create", d.CreateBucket(ctx))
-	d2, _ := s3dest.Open(ctx, raw, s3dest.WithLogger(logger), s3dest.WithCreateBucket(true))
+	d2, err := s3dest.Open(ctx, raw, s3dest.WithLogger(logger), s3dest.WithCreateBucket(true))
+	if err != nil {
+		t.Fatal(err)
+	}
 	note("put-create", d2.Put(ctx, "x", strings.NewReader("x")))
 	note("get-missing", d.Get(ctx, "missing", io.Discard))
 	_, err = d.Stat(ctx, "missing")
@@ -114,8 +117,29 @@ func TestShortTimeoutStopsStalledServer(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Stat on a stalled server: %v, want context.DeadlineExceeded", err)
 	}
-	for _, fi := range d.List(t.Context()) {
-		_ = fi
+	// The List must end by its own timeout. The guard that stops it
+	// otherwise cancels rather than expires, so that it cannot pass for
+	// the list timeout.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	guard := time.AfterFunc(10*time.Second, cancel)
+	defer guard.Stop()
+	var listErr error
+	for fi, err := range d.List(ctx) {
+		if err != nil {
+			listErr = err
+		} else {
+			t.Errorf("List on a stalled server yielded %q", fi.Name)
+		}
+	}
+	var e *s3dest.Error
+	switch {
+	case !errors.Is(listErr, context.DeadlineExceeded):
+		t.Errorf("List on a stalled server: %v, want context.DeadlineExceeded", listErr)
+	case !errors.As(listErr, &e) || e.Op != "list":
+		t.Errorf("List on a stalled server: %#v, want an *s3dest.Error of Op list", listErr)
+	case strings.Contains(listErr.Error(), s3test.SecretKey):
+		t.Errorf("List timeout error shows the secret: %v", listErr)
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Errorf("took %v: the timeouts did not stop the stalled server", elapsed)

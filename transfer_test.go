@@ -8,14 +8,13 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/s3test"
@@ -95,6 +94,62 @@ func TestGetChecksumsOnce(t *testing.T) {
 	var e *s3dest.Error
 	if !errors.Is(err, s3dest.ErrCorrupt) || !errors.As(err, &e) || !strings.Contains(e.Err.Error(), "CRC32C of the 10 bytes") {
 		t.Errorf("Get = %v, want s3dest's own ErrCorrupt (not the SDK's checksum error)", err)
+	}
+}
+
+func TestGetArchivedFailsFast(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", "data")
+	srv.ResetRequests()
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && r.URL.Path == "/backups/vol" {
+			s3test.WriteError(w, r, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
+			return true
+		}
+		return false
+	})
+	err := d.Get(t.Context(), "vol", io.Discard)
+	if !errors.Is(err, s3dest.ErrObjectArchived) {
+		t.Fatalf("Get: %v, want ErrObjectArchived", err)
+	}
+	var ios *types.InvalidObjectState
+	if !errors.As(err, &ios) {
+		t.Errorf("Get: %v does not unwrap to *types.InvalidObjectState", err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("Get of an archived object sent %d requests, want 1 (no retry)", n)
+	}
+}
+
+func TestGetDetectsCorruption(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	const content = "the real content"
+	put(t, d, "vol", content)
+	for name, mangle := range map[string]func([]byte) []byte{
+		"wrong bytes": func(b []byte) []byte { return bytes.Replace(b, []byte("real"), []byte("fake"), 1) },
+		"cut short":   func(b []byte) []byte { return b[:8] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodGet || r.URL.Path != "/backups/vol" {
+					return false
+				}
+				rec := httptest.NewRecorder()
+				srv.ServeFake(rec, r) // the real answer, headers and checksum included
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(mangle(rec.Body.Bytes()))
+				return true
+			})
+			var got bytes.Buffer
+			if err := d.Get(t.Context(), "vol", &got); err == nil {
+				t.Errorf("Get of a %s body returned no error and %q", name, got.String())
+			}
+		})
 	}
 }
 
@@ -253,157 +308,5 @@ func TestTransferOptionsAreValidated(t *testing.T) {
 		if !errors.Is(err, s3dest.ErrInvalid) {
 			t.Errorf("New with a bad transfer option: %v, want ErrInvalid", err)
 		}
-	}
-}
-
-// Servers that refuse some checksum headers, as found in the wild.
-var (
-	// B2 (before mid-2025): no x-amz-checksum-* header at all.
-	refuseChecksums = func(method string, q url.Values, h http.Header) (int, string) {
-		for k := range h {
-			if strings.HasPrefix(k, "X-Amz-Checksum-") {
-				return http.StatusBadRequest, "InvalidArgument"
-			}
-		}
-		return 0, ""
-	}
-	// R2: CRC32C only as a COMPOSITE multipart checksum.
-	refuseFullObject = func(method string, q url.Values, h http.Header) (int, string) {
-		if method == http.MethodPost && q.Has("uploads") && h.Get("X-Amz-Checksum-Type") == "FULL_OBJECT" {
-			return http.StatusNotImplemented, "NotImplemented"
-		}
-		return 0, ""
-	}
-	// Some MinIO versions: FULL_OBJECT accepted at create, refused at complete.
-	refuseFullComplete = func(method string, q url.Values, h http.Header) (int, string) {
-		if method == http.MethodPost && q.Has("uploadId") && h.Get("X-Amz-Checksum-Type") != "" {
-			return http.StatusBadRequest, "InvalidPart"
-		}
-		return 0, ""
-	}
-	// A server that insists on Content-MD5 (object lock).
-	requireMD5 = func(method string, q url.Values, h http.Header) (int, string) {
-		if method == http.MethodPut && h.Get("Content-Md5") == "" {
-			return http.StatusBadRequest, "MissingContentMD5"
-		}
-		return 0, ""
-	}
-)
-
-func TestChecksumFallbacks(t *testing.T) {
-	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
-	for _, tc := range []struct {
-		name             string
-		refuse           func(method string, q url.Values, h http.Header) (int, string)
-		size             int
-		wantMD5, wantCRC bool // on every request that stored data
-		wantFull         bool // the completed upload carries a full-object CRC32C
-	}{
-		{"no flexible checksums, PutObject", refuseChecksums, 1000, true, false, false},
-		{"no flexible checksums, multipart", refuseChecksums, 3 << 20, true, false, false},
-		{"composite only", refuseFullObject, 3 << 20, false, true, false},
-		{"full object refused at complete", refuseFullComplete, 3 << 20, false, true, false},
-		{"MD5 required, PutObject", requireMD5, 1000, true, true, false},
-		{"MD5 required, parts", requireMD5, 3 << 20, true, true, true},
-		{"all accepted", func(string, url.Values, http.Header) (int, string) { return 0, "" }, 3 << 20, false, true, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := withBucket(t)
-			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-				if status, code := tc.refuse(r.Method, r.URL.Query(), r.Header); status != 0 {
-					_, _ = io.Copy(io.Discard, r.Body)
-					s3test.WriteError(w, r, status, code, "refused by the test")
-					return true
-				}
-				return false
-			})
-			d := newDest(t, srv, limits, s3dest.WithPartSize(1<<20))
-			data := randomBytes(tc.size, 10)
-			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
-				t.Fatal(err)
-			}
-			if got := get(t, d, "vol"); got != string(data) {
-				t.Fatal("the object differs from what was put")
-			}
-			stored, full := 0, false
-			for _, r := range srv.Requests() {
-				if status, _ := tc.refuse(r.Method, r.Query, r.Header); status != 0 {
-					continue
-				}
-				if r.Method == http.MethodPost && r.Query.Has("uploadId") {
-					full = r.Header.Get("X-Amz-Checksum-Type") == "FULL_OBJECT" && r.Header.Get("X-Amz-Checksum-Crc32c") != ""
-				}
-				if r.Method != http.MethodPut {
-					continue
-				}
-				stored++
-				if md5, crc := r.Header.Get("Content-Md5") != "", r.Header.Get("X-Amz-Checksum-Crc32c") != ""; md5 != tc.wantMD5 || crc != tc.wantCRC {
-					t.Errorf("stored with Content-MD5 %v and CRC32C %v; want %v and %v", md5, crc, tc.wantMD5, tc.wantCRC)
-				}
-			}
-			if want := (tc.size + 1<<20 - 1) >> 20; stored != want {
-				t.Errorf("%d requests stored data, want %d", stored, want)
-			}
-			if full != tc.wantFull {
-				t.Errorf("completed with a full-object CRC32C: %v, want %v", full, tc.wantFull)
-			}
-			// The destination remembers what the server refused: the next
-			// upload sends no request that is refused.
-			srv.ResetRequests()
-			if err := d.Put(t.Context(), "vol2", unknownLength{bytes.NewReader(data)}); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range srv.Requests() {
-				if status, code := tc.refuse(r.Method, r.Query, r.Header); status != 0 {
-					t.Errorf("second upload: %s %s refused again (%s)", r.Method, r.Path, code)
-				}
-			}
-		})
-	}
-}
-
-// Servers that refuse x-amz-checksum-mode (B2) still answer Get and Stat,
-// and the destination stops asking for it once it was refused.
-func TestChecksumModeRefused(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		call func(d *s3dest.Destination) error
-	}{
-		{"Get", func(d *s3dest.Destination) error {
-			var buf bytes.Buffer
-			if err := d.Get(t.Context(), "vol", &buf); err != nil || buf.String() != "content" {
-				return fmt.Errorf("Get: %q, %v; want the content", buf.String(), err)
-			}
-			return nil
-		}},
-		{"Stat", func(d *s3dest.Destination) error {
-			if fi, err := d.Stat(t.Context(), "vol"); err != nil || fi.Size != 7 {
-				return fmt.Errorf("Stat: %+v, %v; want the object's size 7", fi, err)
-			}
-			return nil
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := withBucket(t)
-			d := newDest(t, srv)
-			put(t, d, "vol", "content")
-			var refused atomic.Int32
-			srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Header.Get("X-Amz-Checksum-Mode") != "" {
-					refused.Add(1)
-					s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "Unsupported header 'x-amz-checksum-mode'")
-					return true
-				}
-				return false
-			})
-			for range 3 {
-				if err := tc.call(d); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if n := refused.Load(); n != 1 {
-				t.Errorf("x-amz-checksum-mode was refused %d times, want once", n)
-			}
-		})
 	}
 }

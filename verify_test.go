@@ -21,23 +21,6 @@ import (
 	"github.com/s3dest/s3dest/internal/s3test"
 )
 
-// noChecksums makes the fake a server without flexible checksums (B2,
-// older MinIO): it refuses every x-amz-checksum-* header, so objects keep
-// only their ETag.
-func noChecksums(w http.ResponseWriter, r *http.Request) bool {
-	if r.URL.Query().Has("uploads") && r.Header.Get("X-Amz-Checksum-Algorithm") != "" {
-		s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-		return true
-	}
-	for k := range r.Header {
-		if r.Method == http.MethodPut && strings.HasPrefix(k, "X-Amz-Checksum-") {
-			s3test.WriteError(w, r, http.StatusBadRequest, "InvalidArgument", "checksums are not supported")
-			return true
-		}
-	}
-	return false
-}
-
 // Get catches one flipped byte whatever the server keeps: a full-object
 // checksum, a composite one, or only an ETag; in a single-part object, a
 // multipart one of known length, or a stream's (growing parts).
@@ -220,6 +203,9 @@ func TestUploadsToServerThatIgnoresChecksums(t *testing.T) {
 			ft.Add(faults.Fault{Match: first, Times: 1, FlipRequest: true})
 			if err := d.Put(t.Context(), "vol", unknownLength{bytes.NewReader(data)}); err != nil {
 				t.Fatalf("Put: %v", err)
+			}
+			if n := ft.Injected(); n != 1 {
+				t.Errorf("%d requests damaged, want 1: the test tests nothing", n)
 			}
 			if got := get(t, newDest(t, srv), "vol"); got != string(data) {
 				t.Fatal("a body damaged on the way was stored: the server ignored its CRC32C and s3dest did not notice")

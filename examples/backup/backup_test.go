@@ -216,7 +216,10 @@ func TestBackupVerifyRestore(t *testing.T) {
 	}
 	readable := 0
 	for fi, err := range r.meta.List(ctx) {
-		if err == nil && kindOf(fi.Name) == kindVolume && !fi.Archived {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kindOf(fi.Name) == kindVolume && !fi.Archived {
 			readable++
 		}
 	}

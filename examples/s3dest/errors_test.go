@@ -162,7 +162,9 @@ func TestTestCommand(t *testing.T) {
 	if j["ok"] != true || j["created"] != true || j["bucket"] != "bkt" || j["prefix"] != "pre/" || j["write_tested"] != false {
 		t.Errorf("test --create --json = %v", j)
 	}
-	if u, _ := j["url"].(string); strings.Contains(u, "secret") {
+	if u, isString := j["url"].(string); !isString || !strings.HasPrefix(u, "s3://bkt/pre/") {
+		t.Errorf("test --json url = %v, want the destination's s3://bkt/pre/ URL", j["url"])
+	} else if strings.Contains(u, "secret") {
 		t.Errorf("test --json url holds the secret: %s", u)
 	}
 	j = decode[map[string]any](t, ok(t, "", "test", "--write", "--json", raw2).stdout)

@@ -1,0 +1,178 @@
+package s3dest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/s3dest/s3dest"
+)
+
+// Cases of the behavioural suite (forEachTarget, suite_test.go) about
+// objects: Put, Get, Stat, List, Rename and Delete of one object, missing
+// objects, concurrent use, cancellation, and objects another client wrote.
+
+// ignoreVolatile drops the fields the server decides.
+var ignoreVolatile = cmpopts.IgnoreFields(s3dest.FileInfo{}, "ModTime", "ETag")
+
+func TestObjectLifecycle(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t, tg.sub("laptop"))
+		put(t, d, "b.dblock", "volume")
+		put(t, d, "a.dlist", "file list")
+		want := []s3dest.FileInfo{
+			{Name: "a.dlist", Size: 9, StorageClass: "STANDARD"},
+			{Name: "b.dblock", Size: 6, StorageClass: "STANDARD"},
+		}
+		if diff := cmp.Diff(want, list(t, d), ignoreVolatile); diff != "" {
+			t.Errorf("List (-want +got):\n%s", diff)
+		}
+		fi, err := d.Stat(t.Context(), "b.dblock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[1].Checksum = "CRC32C:" + crc32c("volume")
+		if diff := cmp.Diff(want[1], fi, ignoreVolatile); diff != "" {
+			t.Errorf("Stat (-want +got):\n%s", diff)
+		}
+		if fi.ModTime.IsZero() || fi.ETag == "" || strings.Contains(fi.ETag, `"`) {
+			t.Errorf("Stat: ModTime %v, ETag %q: want both set, ETag unquoted", fi.ModTime, fi.ETag)
+		}
+		if got := get(t, d, "b.dblock"); got != "volume" {
+			t.Errorf("Get = %q, want %q", got, "volume")
+		}
+		if err := d.Rename(t.Context(), "b.dblock", "c.dblock"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Delete(t.Context(), "a.dlist"); err != nil {
+			t.Fatal(err)
+		}
+		want = []s3dest.FileInfo{{Name: "c.dblock", Size: 6, StorageClass: "STANDARD"}}
+		if diff := cmp.Diff(want, list(t, d), ignoreVolatile); diff != "" {
+			t.Errorf("List after rename and delete (-want +got):\n%s", diff)
+		}
+		// Another prefix in the same bucket sees none of it.
+		if got := list(t, tg.dest(t, tg.sub("laptop2"))); len(got) != 0 {
+			t.Errorf("a sibling prefix lists %v", got)
+		}
+	})
+}
+
+func TestDeleteMissingSucceeds(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		if err := tg.dest(t).Delete(t.Context(), "never-written"); err != nil {
+			t.Errorf("Delete of a missing object: %v, want nil", err)
+		}
+	})
+}
+
+func TestMissingObject(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t)
+		_, err := d.Stat(t.Context(), "nope")
+		if !errors.Is(err, s3dest.ErrObjectNotFound) {
+			t.Errorf("Stat: %v, want ErrObjectNotFound", err)
+		}
+		err = d.Get(t.Context(), "nope", io.Discard)
+		if !errors.Is(err, s3dest.ErrObjectNotFound) {
+			t.Errorf("Get: %v, want ErrObjectNotFound", err)
+		}
+		var nsk *types.NoSuchKey
+		if !errors.As(err, &nsk) {
+			t.Errorf("Get: %v does not unwrap to *types.NoSuchKey", err)
+		}
+		var e *s3dest.Error
+		if !errors.As(err, &e) || e.Op != "get" || e.Bucket != tg.bucket || e.Key != tg.prefix+"nope" || e.Code != "NoSuchKey" {
+			t.Errorf("Get: %#v, want *Error{Op: get, Bucket: %s, Key: nope, Code: NoSuchKey}", e, tg.bucket)
+		}
+		if err := d.Rename(t.Context(), "nope", "other"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+			t.Errorf("Rename: %v, want ErrObjectNotFound", err)
+		}
+	})
+}
+
+func TestConcurrentUse(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t)
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				name := fmt.Sprintf("obj-%d", i)
+				content := strings.Repeat(name, 100)
+				if err := d.Put(t.Context(), name, strings.NewReader(content)); err != nil {
+					t.Error(err)
+					return
+				}
+				var b bytes.Buffer
+				if err := d.Get(t.Context(), name, &b); err != nil {
+					t.Error(err)
+				} else if b.String() != content {
+					t.Errorf("%s: got other content", name)
+				}
+			})
+		}
+		wg.Wait()
+		if n := len(list(t, d)); n != 16 {
+			t.Errorf("listed %d objects, want 16", n)
+		}
+	})
+}
+
+func TestCanceledContext(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		err := tg.dest(t).Put(ctx, "vol", strings.NewReader("x"))
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Put with a canceled context: %v, want context.Canceled", err)
+		}
+	})
+}
+
+// Objects written by s3dest are read byte-exact by an independent client
+// (the raw SDK), and objects it writes are listed and read by s3dest.
+func TestInteroperability(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t)
+		raw := tg.rawClient(t)
+		content := bytes.Repeat([]byte("interop "), 4096)
+		if err := d.Put(t.Context(), "by-s3dest", bytes.NewReader(content)); err != nil {
+			t.Fatal(err)
+		}
+		out, err := raw.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(tg.bucket), Key: aws.String(tg.prefix + "by-s3dest")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("raw SDK read %d bytes (%v), want the %d written", len(got), err, len(content))
+		}
+		_, err = raw.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(tg.bucket), Key: aws.String(tg.prefix + "by-sdk"),
+			Body: bytes.NewReader(content)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, fi := range list(t, d) {
+			names = append(names, fi.Name)
+		}
+		if diff := cmp.Diff([]string{"by-s3dest", "by-sdk"}, names); diff != "" {
+			t.Errorf("List (-want +got):\n%s", diff)
+		}
+		if got := get(t, d, "by-sdk"); got != string(content) {
+			t.Errorf("s3dest read %d bytes of the SDK's object, want %d", len(got), len(content))
+		}
+	})
+}
