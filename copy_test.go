@@ -220,3 +220,18 @@ func TestRenameArchivedFailsBeforeCopy(t *testing.T) {
 		}
 	}
 }
+
+func TestRenameToItselfKeepsTheObject(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithStorageClass("STANDARD_IA"))
+	put(t, d, "vol", "data")
+	if err := d.Rename(t.Context(), "vol", "vol"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, d, "vol"); got != "data" {
+		t.Errorf("after renaming to itself Get = %q", got)
+	}
+	if err := d.Rename(t.Context(), "missing", "missing"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("renaming a missing object to itself: %v, want ErrObjectNotFound", err)
+	}
+}

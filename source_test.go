@@ -147,66 +147,6 @@ func TestPutStopsWhateverTheReaderDoes(t *testing.T) {
 	})
 }
 
-// The read-write timeout ends a Put whose part upload stalls even while the
-// reader is blocked on the next part.
-func TestReadWriteTimeoutWhileReaderBlocks(t *testing.T) {
-	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
-	srv := withBucket(t)
-	c := newFakeClock()
-	const idle = 300 * time.Millisecond
-	stalled := signal()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
-			_, _ = io.Copy(io.Discard, r.Body)
-			reached(stalled)
-			<-r.Context().Done() // the connection stalls
-			return true
-		}
-		return false
-	})
-	d := newDest(t, srv, c.option(), limits, s3dest.WithPartSize(1<<20), s3dest.WithRetryMaxAttempts(1),
-		s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
-	done := make(chan error, 1)
-	go func() { done <- d.Put(t.Context(), "vol", stuck(t, 1<<20+10)) }()
-	<-stalled
-	err := advanceUntil(t, c, idle, done)
-	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		t.Errorf("Put = %v, want a timeout (context.DeadlineExceeded) and no cancellation", err)
-	}
-}
-
-// A read-write timeout that fires before the response headers is a timeout,
-// not a cancellation the caller never made.
-func TestReadWriteTimeoutBeforeHeadersIsATimeout(t *testing.T) {
-	srv := withBucket(t)
-	c := newFakeClock()
-	const idle = 200 * time.Millisecond
-	d := newDest(t, srv, c.option(), s3dest.WithRetryMaxAttempts(1), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
-	put(t, d, "vol", "data")
-	stalled := signal()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodPut || r.Method == http.MethodGet && r.URL.Path == "/"+bucket+"/vol" {
-			_, _ = io.Copy(io.Discard, r.Body)
-			reached(stalled)
-			<-r.Context().Done() // the body arrived; no answer comes
-			return true
-		}
-		return false
-	})
-	for op, run := range map[string]func() error{
-		"Put": func() error { return d.Put(t.Context(), "new", bytes.NewReader([]byte("some data"))) },
-		"Get": func() error { return d.Get(t.Context(), "vol", io.Discard) },
-	} {
-		done := make(chan error, 1)
-		go func() { done <- run() }()
-		<-stalled
-		err := advanceUntil(t, c, idle, done)
-		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			t.Errorf("%s = %v, want a timeout (context.DeadlineExceeded) and no cancellation", op, err)
-		}
-	}
-}
-
 // A known length over what 10,000 parts of at most WithMaxPartSize hold is
 // refused before any request, naming the option to raise.
 func TestMaxPartSizeRefusesTooLargeObjects(t *testing.T) {

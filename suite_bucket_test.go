@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/s3dest/s3dest"
 )
@@ -53,6 +54,13 @@ func TestMissingBucketThenCreate(t *testing.T) {
 		})
 		if err := d.CreateBucket(t.Context()); err != nil {
 			t.Errorf("creating our own bucket again: %v, want nil", err)
+		}
+		// S3 answers its owner 200 (us-east-1) or BucketAlreadyOwnedByYou,
+		// never BucketAlreadyExists, which means another account's.
+		_, err = d.Client().CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(name)})
+		var ae smithy.APIError
+		if err != nil && (!errors.As(err, &ae) || ae.ErrorCode() != "BucketAlreadyOwnedByYou") {
+			t.Errorf("raw CreateBucket of our own bucket: %v, want success or BucketAlreadyOwnedByYou", err)
 		}
 		if err := d.Test(t.Context()); err != nil {
 			t.Errorf("Test after create: %v", err)

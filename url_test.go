@@ -163,12 +163,12 @@ var validURLs = []urlCase{
 	{name: "timeout 1.5s", in: "s3://bucket/?read-write-timeout=1.5s", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: 1500 * time.Millisecond}}},
 	{name: "timeout 1s500ms", in: "s3://bucket/?read-write-timeout=1s500ms", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: 1500 * time.Millisecond}}},
 	{name: "timeout 1D12h", in: "s3://bucket/?list-timeout=1D12h", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: 36 * time.Hour}}},
-	// "0" removes the limit (a negative Timeouts field), whatever its unit.
-	{name: "timeout 0 is no limit", in: "s3://bucket/?short-timeout=0", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{Short: -1}}},
-	{name: "timeout 0s is no limit", in: "s3://bucket/?list-timeout=0s", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: -1}}},
-	{name: "timeout 0m is no limit", in: "s3://bucket/?list-timeout=0m", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: -1}}},
-	{name: "timeout 0D is no limit", in: "s3://bucket/?read-write-timeout=0D", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: -1}}},
-	{name: "timeout 0W is no limit", in: "s3://bucket/?read-write-timeout=0W", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: -1}}},
+	// "0" removes the limit (NoTimeout), whatever its unit.
+	{name: "timeout 0 is no limit", in: "s3://bucket/?short-timeout=0", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{Short: s3dest.NoTimeout}}},
+	{name: "timeout 0s is no limit", in: "s3://bucket/?list-timeout=0s", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: s3dest.NoTimeout}}},
+	{name: "timeout 0m is no limit", in: "s3://bucket/?list-timeout=0m", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: s3dest.NoTimeout}}},
+	{name: "timeout 0D is no limit", in: "s3://bucket/?read-write-timeout=0D", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: s3dest.NoTimeout}}},
+	{name: "timeout 0W is no limit", in: "s3://bucket/?read-write-timeout=0W", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: s3dest.NoTimeout}}},
 	{name: "all timeouts", in: "s3://bucket/?short-timeout=1m&list-timeout=2m&read-write-timeout=3m",
 		want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{Short: time.Minute, List: 2 * time.Minute, ReadWrite: 3 * time.Minute}}},
 }
