@@ -203,23 +203,41 @@ const copyBufSize = 256 << 10
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // copyBody copies body to w, feeding the verifier and the progress reports.
-// w never keeps the buffer (io.Writer's contract), so it goes back to the
-// pool.
+// A slow hash (MD5, SHA) runs in a goroutine of its own, on each chunk
+// while the next is read and written: a Get then takes as long as the
+// slower of the transfer and the hash, not their sum. w never keeps a
+// buffer (io.Writer's contract), so they go back to the pool.
 func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *reporter) (int64, error) {
+	if v != nil && v.slow() {
+		h := startHashing(v)
+		defer h.stop() // before the caller reads v.got()
+		return copyChunks(w, body, idle, p, h.buffer, h.hash)
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	buf := *bp
+	next := func() *[]byte { return bp }
+	done := func(_ *[]byte, chunk []byte) {
+		if v != nil {
+			_, _ = v.Write(chunk)
+		}
+	}
+	return copyChunks(w, body, idle, p, next, done)
+}
+
+// copyChunks reads body into the buffers next gives, writes each chunk to
+// w and hands it, and its buffer, to done.
+func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next func() *[]byte, done func(*[]byte, []byte)) (int64, error) {
 	var n, reported int64
 	for {
-		m, rerr := body.Read(buf)
+		bp := next()
+		m, rerr := body.Read(*bp)
+		chunk := (*bp)[:m]
 		if m > 0 {
 			idle.touch()
-			if v != nil {
-				_, _ = v.Write(buf[:m])
-			}
 			var werr error
-			idle.hold(func() { _, werr = w.Write(buf[:m]) })
+			idle.hold(func() { _, werr = w.Write(chunk) })
 			if werr != nil {
+				done(bp, nil)
 				return n, fmt.Errorf("writing: %w", werr)
 			}
 			n += int64(m)
@@ -228,6 +246,7 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 				reported = n
 			}
 		}
+		done(bp, chunk)
 		if rerr == io.EOF {
 			p.finish(n)
 			return n, nil
@@ -235,5 +254,58 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 		if rerr != nil {
 			return n, rerr
 		}
+	}
+}
+
+// hashing is a verifier fed by a goroutine of its own; hashDepth buffers
+// circulate between the reader and it.
+type hashing struct {
+	v      *verifier
+	free   chan *[]byte
+	chunks chan hashChunk
+	done   chan struct{}
+}
+
+type hashChunk struct {
+	bp    *[]byte
+	chunk []byte
+}
+
+const hashDepth = 4
+
+func startHashing(v *verifier) *hashing {
+	h := &hashing{v: v, free: make(chan *[]byte, hashDepth), chunks: make(chan hashChunk, hashDepth), done: make(chan struct{})}
+	for range hashDepth {
+		h.free <- copyBufs.Get().(*[]byte)
+	}
+	go func() {
+		defer close(h.done)
+		for c := range h.chunks {
+			_, _ = h.v.Write(c.chunk)
+			h.free <- c.bp
+		}
+	}()
+	return h
+}
+
+// buffer waits for a buffer the hash is done with.
+func (h *hashing) buffer() *[]byte { return <-h.free }
+
+// hash hands a chunk to the hashing goroutine, or its buffer back when it
+// holds nothing to hash.
+func (h *hashing) hash(bp *[]byte, chunk []byte) {
+	if len(chunk) == 0 {
+		h.free <- bp
+		return
+	}
+	h.chunks <- hashChunk{bp, chunk}
+}
+
+// stop waits until every chunk is hashed and returns the buffers.
+func (h *hashing) stop() {
+	close(h.chunks)
+	<-h.done
+	for range hashDepth {
+		copyBufs.Put(<-h.free)
 	}
 }
