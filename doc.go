@@ -229,6 +229,14 @@
 // behind. CleanupUploads removes the uploads a crashed process left under
 // the prefix. WithProgress reports bytes moved by Put and Get.
 //
+// Put takes options for one call: IfAbsent stores the object only if its
+// name is free (If-None-Match: *, on the PutObject or on the Complete of a
+// multipart upload; a taken name is ErrObjectExists, and a retry that
+// finds the object its own lost answer stored succeeds), as S3,
+// versitygw, SeaweedFS and rclone serve s3 honour;
+// PutStorageClass chooses this upload's class; PutMetadata stores user
+// metadata, which Stat returns in FileInfo.Metadata and Rename keeps.
+//
 // GetRange reads part of an object. Rename copies on the server; above
 // 5 GiB, the limit of CopyObject, it makes a multipart copy that keeps the
 // storage class and the metadata. DeleteMany deletes in batches of 1,000 and

@@ -40,6 +40,9 @@ var (
 	ErrWrongRegion = errors.New("wrong region")
 	// ErrCorrupt: data read or written does not match its checksum or length.
 	ErrCorrupt = errors.New("data corrupt or truncated")
+	// ErrObjectExists: a Put with IfAbsent found an object of that name;
+	// it was left as it was.
+	ErrObjectExists = errors.New("object already exists")
 	// ErrNotSupported: the server does not implement the operation (501
 	// NotImplemented, 405 MethodNotAllowed), such as RestoreObject on
 	// servers without archive tiers. The hint says what to do instead.

@@ -121,7 +121,8 @@ type mpu struct {
 	md5  atomic.Bool // parts carry Content-MD5 (uploads only)
 	// full is the full-object CRC32C a copy completes with (its source's);
 	// an upload's is combined from its parts.
-	full string
+	full     string
+	ifAbsent bool // complete with If-None-Match: * (IfAbsent)
 
 	mu    sync.Mutex
 	parts []types.CompletedPart
@@ -357,11 +358,15 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 	if full := m.fullSum(); m.sums == sumFull && full != "" {
 		in.ChecksumCRC32C, in.ChecksumType = aws.String(full), types.ChecksumTypeFullObject
 	}
+	if m.ifAbsent {
+		in.IfNoneMatch = aws.String("*")
+	}
 	var out *s3.CompleteMultipartUploadOutput
+	var attempts atomic.Int32
 	send := func() error {
 		return d.do(ctx, m.op, m.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			var err error
-			out, err = c.CompleteMultipartUpload(ctx, in)
+			out, err = c.CompleteMultipartUpload(ctx, in, countAttempts(&attempts))
 			return err
 		})
 	}
@@ -374,6 +379,14 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 			// Later uploads ask for composite checksums from the start.
 			d.multipartSums.CompareAndSwap(int32(sumFull), int32(sumComposite))
 		}
+	}
+	if m.ifAbsent && preconditionFailed(err) {
+		if attempts.Load() > 1 && m.verifyLost(ctx, total) == nil {
+			d.log.Info("s3dest: the answer to an If-None-Match CompleteMultipartUpload was lost; the object stored is the one uploaded", "key", m.key)
+			return nil
+		}
+		m.abort(ctx)
+		return d.objectExists(m.op, m.key, err)
 	}
 	if code, _ := errorCode(err); code == "NoSuchUpload" {
 		if verr := m.verifyLost(ctx, total); verr != nil {

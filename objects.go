@@ -29,6 +29,11 @@ type FileInfo struct {
 	// (for example "CRC32C:mnG7TA=="), from Stat; "" when the server keeps
 	// none. Listings do not carry it.
 	Checksum string
+
+	// Metadata is the object's user metadata (PutMetadata), keys
+	// lower-case, from Stat; nil when it has none. Listings do not carry
+	// it.
+	Metadata map[string]string
 }
 
 // maxSinglePut is the largest object S3 takes in one PutObject or CopyObject.
@@ -249,6 +254,7 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 		ModTime:  aws.ToTime(out.LastModified),
 		ETag:     strings.Trim(aws.ToString(out.ETag), `"`),
 		Checksum: headChecksum(out),
+		Metadata: userMetadata(out.Metadata),
 	}
 	s := archiveState{class: storageClass(string(out.StorageClass)), tierStatus: string(out.ArchiveStatus)}
 	s.restoring, s.restoredUntil = parseRestoreHeader(aws.ToString(out.Restore))
@@ -270,4 +276,20 @@ func (d *Destination) Delete(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+// userMetadata is the caller's part of an object's metadata: keys
+// lower-case, without s3dest's own.
+func userMetadata(m map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range m {
+		if k = strings.ToLower(k); strings.HasPrefix(k, "s3dest-") {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
 }

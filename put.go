@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
+	"net/http"
 	"os"
+	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,7 +36,9 @@ import (
 // that blocks is abandoned (it returns later into a buffer Put no longer
 // uses), and a reader that keeps returning no bytes and no error fails
 // after 100 such reads. A nil reader is ErrInvalid.
-func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
+//
+// Options change one Put: IfAbsent, PutStorageClass, PutMetadata.
+func (d *Destination) Put(ctx context.Context, name string, r io.Reader, opts ...PutOption) error {
 	key, err := validateName("put", d.bucket, d.prefix, name)
 	if err != nil {
 		return err
@@ -40,15 +46,97 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader) error {
 	if isNil(r) {
 		return invalid("put", d.bucket, key, "the reader is nil")
 	}
+	var pc putConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&pc)
+		}
+	}
+	meta, err := checkMetadata(pc.meta)
+	if err != nil {
+		return invalid("put", d.bucket, key, "%v", err)
+	}
 	size, section, err := sizeOf(r)
 	if err != nil {
 		return invalid("put", d.bucket, key, "%v", err)
 	}
 	class, err := d.classFor(name, size)
+	if pc.class != nil {
+		class, err = types.StorageClass(*pc.class), checkHeaderValue("storage class", *pc.class)
+	}
 	if err != nil {
 		return invalid("put", d.bucket, key, "%v", err)
 	}
-	return d.put(ctx, &putReq{key: key, name: name, class: class, lock: d.cfg.lockFor > 0}, r, size, section)
+	p := &putReq{key: key, name: name, class: class, lock: d.cfg.lockFor > 0, ifAbsent: pc.ifAbsent, meta: meta}
+	return d.put(ctx, p, r, size, section)
+}
+
+// A PutOption changes one Put.
+type PutOption func(*putConfig)
+
+type putConfig struct {
+	ifAbsent bool
+	class    *string
+	meta     map[string]string
+}
+
+// IfAbsent makes Put store the object only if no object has its name: the
+// PutObject, or the CompleteMultipartUpload of a multipart upload, carries
+// If-None-Match: *. When the name is taken the Put fails with
+// ErrObjectExists and the existing object stays as it was. A Put whose
+// first answer was lost, and whose retry finds the object it stored, still
+// succeeds. Servers that ignore the header overwrite; see the package doc
+// for the servers measured.
+func IfAbsent() PutOption { return func(c *putConfig) { c.ifAbsent = true } }
+
+// PutStorageClass sets this upload's storage class, over WithStorageClass
+// and WithStorageClassFunc. Any class the server knows is passed through.
+func PutStorageClass(class string) PutOption { return func(c *putConfig) { c.class = &class } }
+
+// PutMetadata stores m as the object's user metadata (x-amz-meta-*); Stat
+// returns it in FileInfo.Metadata, and Rename keeps it. Keys are
+// case-insensitive (S3 keeps them lower-case), and keys and values travel
+// as HTTP headers: printable ASCII, keys without spaces or separators, at
+// most 2 KiB together (S3's limit). Keys starting "s3dest-" are s3dest's.
+func PutMetadata(m map[string]string) PutOption {
+	return func(c *putConfig) { c.meta = maps.Clone(m) }
+}
+
+// maxMetadata is S3's limit on user metadata: keys and values together.
+const maxMetadata = 2 << 10
+
+// checkMetadata returns m with lower-case keys, or why S3 would refuse it.
+func checkMetadata(m map[string]string) (map[string]string, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m))
+	total := 0
+	for k, v := range m {
+		lk := strings.ToLower(k)
+		switch {
+		case lk == "" || strings.IndexFunc(lk, func(r rune) bool { return !isTokenChar(r) }) >= 0:
+			return nil, fmt.Errorf("metadata key %q: use letters, digits and -_.!#$%%&'*+^`|~ only", truncate(k, 40))
+		case strings.HasPrefix(lk, "s3dest-"):
+			return nil, fmt.Errorf("metadata key %q: keys starting \"s3dest-\" are s3dest's own", truncate(k, 40))
+		case strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 || strings.TrimSpace(v) != v:
+			return nil, fmt.Errorf("metadata %q: the value may hold printable ASCII only, without spaces at its ends", lk)
+		}
+		if _, dup := out[lk]; dup {
+			return nil, fmt.Errorf("metadata key %q is given twice, in different cases", lk)
+		}
+		out[lk] = v
+		total += len(lk) + len(v)
+	}
+	if total > maxMetadata {
+		return nil, fmt.Errorf("metadata of %d bytes: S3 takes at most 2 KiB of keys and values together", total)
+	}
+	return out, nil
+}
+
+// isTokenChar reports a character of an HTTP header name (RFC 9110 tchar).
+func isTokenChar(r rune) bool {
+	return r < 0x7f && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
 // putReq is one upload as decided before its first request.
@@ -56,6 +144,8 @@ type putReq struct {
 	key, name string
 	class     types.StorageClass // "": the server's default
 	lock      bool               // lock it as WithLockOnUpload says
+	ifAbsent  bool               // If-None-Match: *
+	meta      map[string]string  // user metadata, keys lower-case
 	idle      *idleTimer
 }
 
@@ -100,18 +190,22 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		ChecksumCRC32C: aws.String(sum),
 		ContentType:    aws.String("application/octet-stream"),
 	}
-	in.StorageClass = p.class
+	in.StorageClass, in.Metadata = p.class, p.meta
+	if p.ifAbsent {
+		in.IfNoneMatch = aws.String("*")
+	}
 	if err := d.lockPut(in, p.lock, body); err != nil {
 		return d.wrap("put", key, err)
 	}
 	var out *s3.PutObjectOutput
+	var attempts atomic.Int32
 	send := d.resendDamaged(key, func() error {
 		idle.begin()
 		defer idle.end()
 		return d.do(ctx, "put", key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			in.Body = body()
 			var err error
-			out, err = c.PutObject(ctx, in)
+			out, err = c.PutObject(ctx, in, countAttempts(&attempts))
 			return err
 		})
 	})
@@ -155,9 +249,22 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		if rerr := addMD5(false); rerr != nil {
 			return d.wrap("put", key, rerr)
 		}
+		if in.IfNoneMatch != nil {
+			// The object is there now, ours: replace it, and only it.
+			in.IfNoneMatch, in.IfMatch = nil, out.ETag
+		}
 		if err = send(); err == nil && d.putSums.CompareAndSwap(putCRC, putCRCAndMD5) {
 			d.log.Info("s3dest: the server does not answer checksums back; uploads now send Content-MD5", "bucket", d.bucket)
 		}
+	}
+	if in.IfNoneMatch != nil && preconditionFailed(err) {
+		if attempts.Load() > 1 && d.storedIs(ctx, key, size, sum) {
+			// The first try stored it and its answer was lost.
+			d.log.Info("s3dest: the answer to an If-None-Match PutObject was lost; the object stored is the one uploaded", "key", key)
+			d.reporter(p.name, size).finish(size)
+			return nil
+		}
+		return d.objectExists("put", key, err)
 	}
 	if err != nil {
 		return err
@@ -285,4 +392,38 @@ func (b *sliceBody) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// preconditionFailed reports a conditional write refused: 412
+// PreconditionFailed, the object exists (If-None-Match) or changed
+// (If-Match).
+func preconditionFailed(err error) bool {
+	code, status := errorCode(err)
+	return status == http.StatusPreconditionFailed || code == "PreconditionFailed"
+}
+
+// objectExists is the error of an IfAbsent Put that found the name taken.
+func (d *Destination) objectExists(op, key string, err error) error {
+	if e, ok := err.(*Error); ok {
+		err = e.Err // d.do's: its cause, not its words twice
+	}
+	code, _ := errorCode(err)
+	return &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, kind: ErrObjectExists, Err: err, secret: d.cfg.creds,
+		Hint: "another object has this name; IfAbsent left it as it was"}
+}
+
+// storedIs reports whether the object stored under key has size bytes and
+// the CRC32C sum: shown to be the one this Put sent.
+func (d *Destination) storedIs(ctx context.Context, key string, size int64, sum string) bool {
+	var head *s3.HeadObjectOutput
+	err := d.do(ctx, "put", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		head, err = d.headObject(ctx, c, key)
+		return err
+	})
+	if err != nil {
+		return false
+	}
+	got := aws.ToString(head.ChecksumCRC32C)
+	return aws.ToInt64(head.ContentLength) == size && got != "" && !sumsDiffer(got, sum)
 }

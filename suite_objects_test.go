@@ -176,3 +176,28 @@ func TestInteroperability(t *testing.T) {
 		}
 	})
 }
+
+// IfAbsent stores a new name and refuses a taken one, leaving it as it
+// was, in one PutObject and in a multipart upload (If-None-Match on the
+// Complete). versitygw v1.8.0, SeaweedFS 4.53 and rclone serve s3 v1.76
+// all honour it.
+func TestSuiteIfAbsent(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		d := tg.dest(t, s3dest.WithPartSize(5<<20))
+		for name, size := range map[string]int{"single": 100, "multipart": 11 << 20} {
+			first, second := randomBytes(size, 1), randomBytes(size, 2)
+			if err := d.Put(t.Context(), name, noSize(first), s3dest.IfAbsent()); err != nil {
+				t.Fatalf("%s: Put IfAbsent of a new name: %v", name, err)
+			}
+			err := d.Put(t.Context(), name, noSize(second), s3dest.IfAbsent())
+			got := get(t, d, name)
+			if !errors.Is(err, s3dest.ErrObjectExists) {
+				t.Errorf("%s: Put IfAbsent over an existing object = %v, want ErrObjectExists", name, err)
+			}
+			if got != string(first) {
+				t.Errorf("%s: the existing object changed", name)
+			}
+		}
+		assertNoUploads(t, d)
+	})
+}

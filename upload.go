@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -283,8 +284,13 @@ func (u *upload) start(ctx context.Context) error {
 		StorageClass: u.req.class,
 		// How the parts are cut, for Get to check the object's composite
 		// checksum or ETag on servers without full-object checksums.
-		Metadata: map[string]string{partsMeta: d.layoutMeta(u.base, u.limit, u.fixed)},
+		Metadata: maps.Clone(u.req.meta),
 	}
+	if in.Metadata == nil {
+		in.Metadata = map[string]string{}
+	}
+	in.Metadata[partsMeta] = d.layoutMeta(u.base, u.limit, u.fixed)
+	u.ifAbsent = u.req.ifAbsent
 	if u.req.lock {
 		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	}

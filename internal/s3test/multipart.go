@@ -118,6 +118,13 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 	s.mu.Lock()
 	st := s.uploads[id]
 	s.mu.Unlock()
+	if r.Header.Get("If-None-Match") == "*" && st != nil && s.exists(bucket, key) {
+		// S3 refuses to complete over an existing object; the upload
+		// stays, to be aborted or completed elsewhere.
+		WriteError(w, r, http.StatusPreconditionFailed, "PreconditionFailed",
+			"At least one of the pre-conditions you specified did not hold")
+		return
+	}
 	var crcs []byte
 	var sizes []int64
 	for _, p := range req.Parts {
@@ -297,6 +304,15 @@ func (s *Server) objectData(bucket, key string) []byte {
 	rec := httptest.NewRecorder()
 	s.fake.ServeHTTP(rec, get)
 	return rec.Body.Bytes()
+}
+
+// exists reports whether an object is stored under key.
+func (s *Server) exists(bucket, key string) bool {
+	head := httptest.NewRequest(http.MethodHead, "/", nil)
+	head.URL.Path = "/" + bucket + "/" + key
+	rec := httptest.NewRecorder()
+	s.fake.ServeHTTP(rec, head)
+	return rec.Code == http.StatusOK
 }
 
 func (s *Server) deleteObject(bucket, key string) {
