@@ -6,8 +6,10 @@
 // SDK client (d.Client()), so HTTP transport, signing and checksum settings
 // are the same, and every upload carries the same CRC32C headers.
 //
-//	go run ./internal/cmd/bench                       # in-process fake
-//	go run ./internal/cmd/bench -endpoint http://127.0.0.1:7070 -access testkey -secret testsecret
+// It is a module of its own, run from its folder:
+//
+//	go run .                       # in-process fake
+//	go run . -endpoint http://127.0.0.1:7070 -access testkey -secret testsecret
 //
 // It prints one line per contestant and round on stderr, and a Markdown
 // table of the medians on stdout. Peak heap is the largest growth of live
