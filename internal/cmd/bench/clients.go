@@ -42,6 +42,10 @@ type fleet struct {
 	sdk, tmS3           *s3.Client // the raw SDK's; the transfer manager's
 	tm, tmDefault       *transfermanager.Client
 	mc                  *minio.Client
+	// minioUnsigned: minio-go sends UNSIGNED-PAYLOAD instead of its
+	// streaming signature (aws-chunked) over plain HTTP, which the
+	// in-process fake does not decode.
+	minioUnsigned bool
 }
 
 func newFleet(ctx context.Context, server string, roots *x509.CertPool) (*fleet, error) {

@@ -166,6 +166,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	f.minioUnsigned = *endpoint == "" && roots == nil
 	if err := f.large.CreateBucket(ctx); err != nil {
 		log.Fatal(err)
 	}
