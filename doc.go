@@ -237,6 +237,10 @@
 // PutStorageClass chooses this upload's class; PutMetadata stores user
 // metadata, which Stat returns in FileInfo.Metadata and Rename keeps.
 //
+// NewReader and NewRangeReader read an object as a stream, checked as Get
+// checks it: the Read that ends a stream whose bytes are not the object's
+// returns ErrCorrupt instead of io.EOF.
+//
 // GetRange reads part of an object. Rename copies on the server; above
 // 5 GiB, the limit of CopyObject, it makes a multipart copy that keeps the
 // storage class and the metadata. DeleteMany deletes in batches of 1,000 and

@@ -74,66 +74,103 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 	}
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
-	// The body is read inside do, whose context ends when it returns. A
-	// failure while streaming is not an API error, so do never retries it
-	// after bytes reached w.
+	// The body is read inside do. A failure while streaming is not an API
+	// error, so do never retries it after bytes reached w.
 	return idle.result(d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		idle.begin()
 		defer idle.end()
-		in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
-		if rng != nil {
-			in.Range = rng.header()
-		} else if !d.noChecksumMode.Load() {
-			in.ChecksumMode = types.ChecksumModeEnabled
-		}
-		out, err := c.GetObject(ctx, in, noSDKValidation)
-		if in.ChecksumMode != "" && refusesChecksumMode(err) {
-			// B2 refuses x-amz-checksum-mode: read without asking for it,
-			// and, if that is answered, never ask again.
-			in.ChecksumMode = ""
-			if out, err = c.GetObject(ctx, in, noSDKValidation); !refusesChecksumMode(err) {
-				d.noChecksumMode.Store(true)
-			}
-		}
+		b, err := d.open(ctx, c, op, key, name, rng)
 		if err != nil {
 			return err
 		}
-		defer out.Body.Close()
-		var v *verifier
-		want := aws.ToInt64(out.ContentLength)
-		if out.ContentLength == nil {
-			want = -1 // a chunked answer: a range still says its length
-		}
-		if rng == nil {
-			v = d.bodyVerifier(ctx, c, key, out)
-		} else if n, err := d.checkRange(op, key, out, rng); err != nil {
-			return err
-		} else {
-			want = n
-		}
-		n, err := copyBody(w, out.Body, v, idle, d.reporter(name, want))
+		defer b.body.Close()
+		n, err := copyBody(w, b.body, b.v, idle, b.progress)
 		if err != nil {
-			if cause := context.Cause(ctx); cause != nil {
-				err = cause
-			} else if errors.Is(err, io.ErrUnexpectedEOF) {
-				return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short: %w", n, want, err))
-			}
-			return fmt.Errorf("after %d bytes: %w", n, err)
+			return b.failed(ctx, n, err)
 		}
-		if want >= 0 && n != want {
-			return d.corrupt(op, key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, want))
-		}
-		if v != nil {
-			got := v.got()
-			if got != v.want && d.corruptVerdict(ctx, c, key, v) {
-				return d.corrupt(op, key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
-			}
-			if got == v.want && v.etagRule {
-				d.learnETagRule(true)
-			}
-		}
-		return nil
+		return b.verdict(ctx, n)
 	}))
+}
+
+// objectBody is a GetObject answer being read: what it must deliver, and
+// how it is checked.
+type objectBody struct {
+	d        *Destination
+	c        *s3.Client // for the HEADs a verdict may need
+	op, key  string
+	body     io.ReadCloser
+	want     int64     // bytes the body must have, -1 when unknown
+	v        *verifier // nil: checked for length only
+	progress *reporter
+}
+
+// open sends the GetObject of get and the readers: the range asked for, or
+// the whole object with its checksum. The answer is checked before any
+// byte of it is read: an archived object, a missing one or a wrong range
+// fails here.
+func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name string, rng *byteRange) (*objectBody, error) {
+	in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
+	if rng != nil {
+		in.Range = rng.header()
+	} else if !d.noChecksumMode.Load() {
+		in.ChecksumMode = types.ChecksumModeEnabled
+	}
+	out, err := c.GetObject(ctx, in, noSDKValidation)
+	if in.ChecksumMode != "" && refusesChecksumMode(err) {
+		// B2 refuses x-amz-checksum-mode: read without asking for it,
+		// and, if that is answered, never ask again.
+		in.ChecksumMode = ""
+		if out, err = c.GetObject(ctx, in, noSDKValidation); !refusesChecksumMode(err) {
+			d.noChecksumMode.Store(true)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &objectBody{d: d, c: c, op: op, key: key, body: out.Body, want: aws.ToInt64(out.ContentLength)}
+	if out.ContentLength == nil {
+		b.want = -1 // a chunked answer: a range still says its length
+	}
+	if rng == nil {
+		b.v = d.bodyVerifier(ctx, c, key, out)
+	} else if n, err := d.checkRange(op, key, out, rng); err != nil {
+		out.Body.Close()
+		return nil, err
+	} else {
+		b.want = n
+	}
+	b.progress = d.reporter(name, b.want)
+	return b, nil
+}
+
+// failed is the error of a body that broke off after n bytes: ctx's end
+// (the idle timeout), a body cut short (ErrCorrupt), or the read's error.
+func (b *objectBody) failed(ctx context.Context, n int64, err error) error {
+	if cause := context.Cause(ctx); cause != nil {
+		err = cause
+	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		return b.d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short: %w", n, b.want, err))
+	}
+	return fmt.Errorf("after %d bytes: %w", n, err)
+}
+
+// verdict checks a body that ended after n bytes: its length, then its
+// checksum. nil means every byte is as the server stored it.
+func (b *objectBody) verdict(ctx context.Context, n int64) error {
+	d, v := b.d, b.v
+	if b.want >= 0 && n != b.want {
+		return d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, b.want))
+	}
+	if v != nil {
+		got := v.got()
+		if got != v.want && d.corruptVerdict(ctx, b.c, b.key, v) {
+			return d.corrupt(b.op, b.key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
+		}
+		if got == v.want && v.etagRule {
+			d.learnETagRule(true)
+		}
+	}
+	return nil
 }
 
 func (d *Destination) corrupt(op, key string, err error) error {

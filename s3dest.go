@@ -217,8 +217,13 @@ func (d *Destination) String() string {
 // for an upload when WithCreateBucket asks for it, and wraps the error. fn may run twice,
 // so it must not have consumed anything irreplaceable when it fails.
 func (d *Destination) do(ctx context.Context, op, key string, timeout time.Duration, fn func(context.Context, *s3.Client) error) error {
-	ctx, cancel := d.withTimeout(ctx, timeout)
-	defer cancel()
+	if timeout != NoTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	// Without a timeout, fn's context is the caller's: a body it opens
+	// (NewReader) outlives do.
 	st, err := d.discover(ctx)
 	if err != nil {
 		return d.wrap(op, key, err)
