@@ -117,6 +117,9 @@ func (e *Error) Unwrap() []error {
 // errorCode returns the S3 error code and HTTP status of an SDK error; both
 // are zero for errors that carry no response (network, context).
 func errorCode(err error) (code string, status int) {
+	if err == nil {
+		return "", 0 // the common case, without errors.As's allocations
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code = ae.ErrorCode()

@@ -161,7 +161,10 @@ func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader, size int6
 		// Already in memory or in a file: hash it, then send it from where
 		// it is, without a copy.
 		h := crc32.New(crc32cTable)
-		if _, err := io.Copy(h, section); err != nil {
+		bp := copyBufs.Get().(*[]byte)
+		_, err := io.CopyBuffer(h, section, *bp)
+		copyBufs.Put(bp)
+		if err != nil {
 			return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", err))
 		}
 		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), p.idle} }
@@ -336,6 +339,32 @@ func sizeOf(r io.Reader) (int64, *io.SectionReader, error) {
 type idleReader struct {
 	io.ReadSeeker
 	it *idleTimer
+}
+
+// WriteTo sends the body through a pooled buffer: the SDK hashes it
+// (SHA-256 payload signing over plain HTTP) and net/http sends it with
+// io.Copy, which would otherwise allocate a 32 KiB buffer each.
+func (r *idleReader) WriteTo(w io.Writer) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	var n int64
+	for {
+		m, rerr := r.ReadSeeker.Read(*bp)
+		r.it.touch()
+		if m > 0 {
+			k, werr := w.Write((*bp)[:m])
+			n += int64(k)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
