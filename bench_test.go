@@ -6,8 +6,11 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,7 +55,7 @@ func cpuMeter(b *testing.B, perOp int64) (stop func()) {
 	}
 }
 
-func benchDest(b *testing.B, hook s3test.Hook) *s3dest.Destination {
+func benchDest(b *testing.B, hook s3test.Hook, opts ...s3dest.Option) *s3dest.Destination {
 	b.Helper()
 	// Start every benchmark from a heap returned to the OS: otherwise the
 	// first one pays the page faults of growing the heap and the next
@@ -63,9 +66,9 @@ func benchDest(b *testing.B, hook s3test.Hook) *s3dest.Destination {
 		b.Fatal(err)
 	}
 	srv.SetHook(hook)
-	d, err := s3dest.New(b.Context(), bucket, s3dest.WithServerName(srv.URL),
+	d, err := s3dest.New(b.Context(), bucket, append([]s3dest.Option{s3dest.WithServerName(srv.URL),
 		s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey), s3dest.WithRegion("us-east-1"),
-		s3dest.WithPartSize(benchPart), s3dest.WithConcurrency(benchConc))
+		s3dest.WithPartSize(benchPart), s3dest.WithConcurrency(benchConc)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -231,5 +234,72 @@ func BenchmarkGetVerifiedBy(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkManyPuts runs 64 multipart Puts of 40 MiB at once on one
+// Destination, at the default part size, and reports the peak heap and the
+// most part-buffer bytes the Puts held together: with the default memory
+// limit (256 MiB) and without one, where each Put holds up to three 16 MiB
+// buffers.
+func BenchmarkManyPuts(b *testing.B) {
+	const puts, size = 64, 40 << 20
+	for name, opts := range map[string][]s3dest.Option{
+		"limit=default": nil,
+		"limit=none":    {s3dest.WithMemoryLimit(1 << 40)},
+	} {
+		b.Run(name, func(b *testing.B) {
+			d := benchDest(b, discardUploads, opts...)
+			block := randomBytes(1<<20, 1)
+			b.SetBytes(puts * size)
+			peak := peakHeap(b)
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for range puts {
+					wg.Go(func() {
+						if err := d.Put(b.Context(), "vol", unknownLength{&pattern{block: block, n: size}}); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+			held, _ := s3dest.MemoryPeakForTest(d)
+			b.ReportMetric(float64(held)/(1<<20), "peak-buffers-MiB")
+		})
+	}
+}
+
+// peakHeap samples the live heap every 2 ms until the returned function
+// is called, which stops it and returns the largest growth seen.
+func peakHeap(b *testing.B) func() uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64()
+	var top atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				metrics.Read(sample)
+				if v := sample[0].Value.Uint64(); v > base && v-base > top.Load() {
+					top.Store(v - base)
+				}
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		return top.Load()
 	}
 }

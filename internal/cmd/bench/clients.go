@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
@@ -65,6 +66,15 @@ func newFleet(ctx context.Context, server string, roots *x509.CertPool) (*fleet,
 	// with AWS_CA_BUNDLE) and only gets the roots and the counter.
 	hc := sdkHTTPClient(roots, f.conns[famS3dest])
 	f.opts = []s3dest.Option{s3dest.WithServerName(server), s3dest.WithCredentials(*access, *secret), s3dest.WithRegion(*region)}
+	if *unsigned {
+		// The URL option a user would give; its other fields are empty,
+		// and the options after it set them.
+		u, err := s3dest.ParseURL("s3://" + *bucket + "/?s3-disable-payload-signing=true")
+		if err != nil {
+			return nil, err
+		}
+		f.opts = append(u.Options(), f.opts...)
+	}
 	if c, ok := hc.(*http.Client); ok {
 		f.opts = append(f.opts, s3dest.WithHTTPClient(c))
 	} else {
@@ -81,11 +91,15 @@ func newFleet(ctx context.Context, server string, roots *x509.CertPool) (*fleet,
 	// supported), path-style, static credentials, no config loader (which
 	// would read AWS_CA_BUNDLE and the environment's credentials).
 	newS3 := func(fam string) *s3.Client {
-		return s3.New(s3.Options{
+		o := s3.Options{
 			Region: *region, BaseEndpoint: aws.String(server), UsePathStyle: true,
 			Credentials: credentials.NewStaticCredentialsProvider(*access, *secret, ""),
 			HTTPClient:  sdkHTTPClient(roots, f.conns[fam]),
-		})
+		}
+		if *unsigned {
+			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+		}
+		return s3.New(o)
 	}
 	f.sdk = newS3(famSDK)
 	f.tmS3 = newS3(famTM)

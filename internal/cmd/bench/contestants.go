@@ -95,7 +95,7 @@ func (b *bench) puts(ctx context.Context, round int, cfg string) []result {
 	}
 	unsigned := ""
 	if f.minioUnsigned {
-		unsigned = "; UNSIGNED-PAYLOAD (the fake)"
+		unsigned = "; UNSIGNED-PAYLOAD"
 	}
 	var cs []contestant
 	switch cfg {

@@ -77,6 +77,7 @@ var (
 	contestantsFlag = flag.String("contestants", "", "comma-separated families to run: s3dest,sdk,tm,minio (default all)")
 	transportMode   = flag.String("transport", "shared", "shared: every family the same transport settings; lib: each library's default transport (only the CA added)")
 	idlePerHost     = flag.Int("idle-per-host", 64, "MaxIdleConnsPerHost of the shared transport")
+	unsigned        = flag.Bool("unsigned", false, "every contestant sends UNSIGNED-PAYLOAD instead of a SHA-256 of the body: s3dest through its own s3-disable-payload-signing URL option, the SDK clients with the SDK's swap middleware, minio-go with DisableContentSha256")
 	serverPID       = flag.Int("server-pid", 0, "PID of a local server process, to report its CPU time per small object too")
 	profileDir      = flag.String("profile", "", "write a CPU profile and allocation profiles (before, after) of every contestant and round into this folder")
 	memRate         = flag.Int("memprofilerate", 0, "runtime.MemProfileRate while profiling (0: Go's default, 512 KiB)")
@@ -166,7 +167,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f.minioUnsigned = *endpoint == "" && roots == nil
+	f.minioUnsigned = *unsigned || *endpoint == "" && roots == nil
 	if err := f.large.CreateBucket(ctx); err != nil {
 		log.Fatal(err)
 	}
