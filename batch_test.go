@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func TestDeleteMany(t *testing.T) {

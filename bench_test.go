@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // Benchmarks against the in-process fake. Uploads go to a server that reads
@@ -66,7 +66,7 @@ func benchDest(b *testing.B, hook s3test.Hook, opts ...s3dest.Option) *s3dest.De
 		b.Fatal(err)
 	}
 	srv.SetHook(hook)
-	d, err := s3dest.New(b.Context(), bucket, append([]s3dest.Option{s3dest.WithServerName(srv.URL),
+	d, err := s3dest.New(b.Context(), bucket, append([]s3dest.Option{s3dest.WithServerName(srv.Endpoint),
 		s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey), s3dest.WithRegion("us-east-1"),
 		s3dest.WithPartSize(benchPart), s3dest.WithConcurrency(benchConc)}, opts...)...)
 	if err != nil {

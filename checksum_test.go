@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // Servers that refuse some checksum headers, as found in the wild.

@@ -75,7 +75,7 @@ func TestCredentialChain(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			srv := withBucket(t)
-			d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+tc.query, tc.opts...)
+			d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+tc.query, tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +129,7 @@ func TestNoCredentialsOffAWSFailsFast(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imdsURL)
 	srv := withBucket(t)
 	start := time.Now()
-	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1")
+	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1")
 	if err != nil {
 		t.Fatalf("Open without credentials: %v (New must not resolve them)", err)
 	}

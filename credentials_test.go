@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // isolateAWS gives the AWS default chain an empty temporary HOME and clears
@@ -88,7 +88,7 @@ func TestAnonymous(t *testing.T) {
 	srv := withBucket(t)
 	for _, d := range []*s3dest.Destination{
 		newDest(t, srv, s3dest.WithAnonymous(true)),
-		mustOpen(t, "s3://"+bucket+"/?anonymous=true&s3-server-name="+srv.URL),
+		mustOpen(t, "s3://"+bucket+"/?anonymous=true&s3-server-name="+srv.Endpoint),
 	} {
 		srv.ResetRequests()
 		put(t, d, "public", "data")
@@ -111,7 +111,7 @@ func TestAnonymous(t *testing.T) {
 func TestSessionToken(t *testing.T) {
 	const token = "FwoGZXIvYXdzEXAMPLEtoken/with+chars=="
 	srv := withBucket(t)
-	raw := "s3://ASIAKEY:" + urlSecret + "@" + bucket + "/?s3-server-name=" + srv.URL +
+	raw := "s3://ASIAKEY:" + urlSecret + "@" + bucket + "/?s3-server-name=" + srv.Endpoint +
 		"&session-token=" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(token)
 	d := mustOpen(t, raw)
 	if key, got := signedWith(t, srv, d); key != "ASIAKEY" || got != token {
@@ -158,7 +158,7 @@ func (p *countingProvider) Retrieve(context.Context) (aws.Credentials, error) {
 func TestCredentialsProvider(t *testing.T) {
 	srv := withBucket(t)
 	p := &countingProvider{}
-	d := mustOpen(t, "s3://AKIAURL:"+urlSecret+"@"+bucket+"/?s3-server-name="+srv.URL, s3dest.WithCredentialsProvider(p))
+	d := mustOpen(t, "s3://AKIAURL:"+urlSecret+"@"+bucket+"/?s3-server-name="+srv.Endpoint, s3dest.WithCredentialsProvider(p))
 	if key, _ := signedWith(t, srv, d); key != "AKIAPROVIDER" {
 		t.Errorf("signed with %q, want AKIAPROVIDER", key)
 	}

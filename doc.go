@@ -422,5 +422,5 @@
 //   - errors.go: Error, the categories and their hints.
 //
 // Tests follow the same names; suite_test.go runs the behavioural suite
-// on the in-process fake (internal/s3test) and on real servers.
+// on the in-process fake (s3test) and on real servers.
 package s3dest

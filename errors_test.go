@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // A 404 whose code s3dest does not know is no "not found": versitygw
@@ -198,7 +198,7 @@ func TestNotSupportedOperations(t *testing.T) {
 		}
 	}
 	// The hint's way out works: with no archive class, nothing is archived.
-	none, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
+	none, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1"+
 		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&s3-archive-classes=")
 	if err != nil {
 		t.Fatal(err)

@@ -12,14 +12,14 @@ import (
 
 	"github.com/aws/smithy-go"
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // fakeURL returns a destination URL for a bucket and prefix on the
 // in-process fake S3 server.
 func fakeURL(srv *s3test.Server, bucketAndPrefix string) string {
 	q := url.Values{}
-	q.Set("s3-server-name", srv.URL)
+	q.Set("s3-server-name", srv.Endpoint)
 	q.Set("aws-access-key-id", s3test.AccessKey)
 	q.Set("aws-secret-access-key", s3test.SecretKey)
 	q.Set("s3-location-constraint", "us-east-1")
@@ -27,12 +27,12 @@ func fakeURL(srv *s3test.Server, bucketAndPrefix string) string {
 }
 
 func ExampleOpen() {
-	srv := s3test.Start() // an in-process fake S3 server on http://127.0.0.1:PORT
+	srv := s3test.NewServer() // an in-process fake S3 server on http://127.0.0.1:PORT
 	defer srv.Close()
 	ctx := context.Background()
 
 	// The URL is the one Duplicati stores; the secret never shows in String.
-	raw := "s3://backups/laptop/?s3-server-name=" + url.QueryEscape(srv.URL) +
+	raw := "s3://backups/laptop/?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
 		"&aws-access-key-id=" + s3test.AccessKey +
 		"&aws-secret-access-key=" + s3test.SecretKey +
 		"&s3-location-constraint=us-east-1"
@@ -108,7 +108,7 @@ func ExampleNew() {
 }
 
 func ExampleDestination_List() {
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -146,7 +146,7 @@ func ExampleDestination_List() {
 }
 
 func ExampleDestination_Get() {
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
 
@@ -188,7 +188,7 @@ func ExampleDestination_Get() {
 // Standard restore takes hours, so poll every few minutes and bound the wait
 // with ctx.
 func Example_archivedObjects() {
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
 

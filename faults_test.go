@@ -15,7 +15,7 @@ import (
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // faultOps are the operations under fault, each with the S3 operation to

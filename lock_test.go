@@ -13,7 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func TestSetLockAndLockedUntil(t *testing.T) {
@@ -51,7 +51,7 @@ func TestLockMode(t *testing.T) {
 	f := newLockFake(t, true)
 	for _, d := range []*s3dest.Destination{
 		newDest(t, f.srv, s3dest.WithLockMode("compliance")),
-		mustOpen(t, "s3://"+bucket+"/?s3-lock-mode=Compliance&s3-server-name="+f.srv.URL+"&aws-access-key-id=K&aws-secret-access-key=S"),
+		mustOpen(t, "s3://"+bucket+"/?s3-lock-mode=Compliance&s3-server-name="+f.srv.Endpoint+"&aws-access-key-id=K&aws-secret-access-key=S"),
 	} {
 		put(t, d, "vol", "data")
 		if err := d.SetLock(t.Context(), "vol", time.Now().Add(time.Hour)); err != nil {
@@ -153,7 +153,7 @@ func TestLockOnUpload(t *testing.T) {
 	want := now.Add(30 * 24 * time.Hour)
 	for _, d := range []*s3dest.Destination{
 		newDest(t, f.srv, clock, s3dest.WithLockOnUpload(30*24*time.Hour), s3dest.WithPartSize(5<<20)),
-		mustOpen(t, "s3://"+bucket+"/?remote-file-lock-duration=30D&s3-server-name="+f.srv.URL+"&aws-access-key-id=K&aws-secret-access-key=S",
+		mustOpen(t, "s3://"+bucket+"/?remote-file-lock-duration=30D&s3-server-name="+f.srv.Endpoint+"&aws-access-key-id=K&aws-secret-access-key=S",
 			clock, s3dest.WithPartSize(5<<20)),
 	} {
 		f.srv.ResetRequests()

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 type lockRetention struct {

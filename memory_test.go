@@ -129,7 +129,7 @@ func TestMemoryLimitWaitEndsWithContext(t *testing.T) {
 func TestMemoryLimitValidated(t *testing.T) {
 	srv := withBucket(t)
 	for _, n := range []int64{-1, 1 << 20} {
-		_, err := s3dest.New(t.Context(), bucket, s3dest.WithServerName(srv.URL), s3dest.WithMemoryLimit(n))
+		_, err := s3dest.New(t.Context(), bucket, s3dest.WithServerName(srv.Endpoint), s3dest.WithMemoryLimit(n))
 		if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "memory limit") {
 			t.Errorf("WithMemoryLimit(%d): %v, want ErrInvalid naming the memory limit", n, err)
 		}

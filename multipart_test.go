@@ -13,7 +13,7 @@ import (
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // sameAs checks what is written to it against want, keeping nothing.

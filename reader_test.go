@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // readAll reads r in small reads, as a decoder does, and closes it.

@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func TestEndpointAndRegion(t *testing.T) {
@@ -333,7 +333,7 @@ func TestChecksumDefaults(t *testing.T) {
 
 func TestDisablePayloadSigning(t *testing.T) {
 	srv := withBucket(t)
-	d, err := s3dest.Open(t.Context(), "s3://backups/?s3-disable-payload-signing=true&aws-access-key-id=k&aws-secret-access-key=s&s3-server-name="+srv.URL)
+	d, err := s3dest.Open(t.Context(), "s3://backups/?s3-disable-payload-signing=true&aws-access-key-id=k&aws-secret-access-key=s&s3-server-name="+srv.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestWrongRegionHealedFromMessage(t *testing.T) {
 	if got := get(t, d, "vol"); got != "data" {
 		t.Errorf("Get = %q", got)
 	}
-	if d.Region() != "eu-north-1" || d.Endpoint() != srv.URL {
+	if d.Region() != "eu-north-1" || d.Endpoint() != srv.Endpoint {
 		t.Errorf("after healing: region %q endpoint %q, want eu-north-1 on the same server", d.Region(), d.Endpoint())
 	}
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // The fixtures shared by the package's tests: a fake server with the test
@@ -37,7 +37,7 @@ const bucket = "backups"
 func newDest(t *testing.T, srv *s3test.Server, opts ...s3dest.Option) *s3dest.Destination {
 	t.Helper()
 	base := []s3dest.Option{
-		s3dest.WithServerName(srv.URL),
+		s3dest.WithServerName(srv.Endpoint),
 		s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey),
 		s3dest.WithRegion("us-east-1"),
 	}
@@ -96,7 +96,7 @@ func crc32c(s string) string {
 // options given.
 func openFake(t *testing.T, srv *s3test.Server, query string) *s3dest.Destination {
 	t.Helper()
-	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.URL+"&s3-location-constraint=us-east-1"+
+	d, err := s3dest.Open(t.Context(), "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1"+
 		"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+s3test.SecretKey+"&"+query)
 	if err != nil {
 		t.Fatal(err)

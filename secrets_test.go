@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // TestSecretNeverShown drives the error paths with a known secret and
@@ -22,7 +22,7 @@ func TestSecretNeverShown(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	raw := "s3://backups/p?aws-access-key-id=AKIAX&aws-secret-access-key=" + strings.ReplaceAll(secret, "/", "%2F") +
-		"&s3-server-name=" + srv.URL
+		"&s3-server-name=" + srv.Endpoint
 	d, err := s3dest.Open(t.Context(), raw, s3dest.WithLogger(logger), s3dest.WithCreateBucket(false))
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // The behavioural suite: tests that use only the public API run against
@@ -101,7 +101,7 @@ func forEachTarget(t *testing.T, fn func(t *testing.T, tg *target)) {
 		srv := withBucket(t)
 		fn(t, &target{
 			fake: srv, server: "fake", bucket: bucket, classes: true, prefix: "suite/",
-			rawURL: "s3://" + bucket + "/?s3-server-name=" + srv.URL + "&s3-location-constraint=us-east-1" +
+			rawURL: "s3://" + bucket + "/?s3-server-name=" + srv.Endpoint + "&s3-location-constraint=us-east-1" +
 				"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey,
 		})
 	})

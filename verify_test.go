@@ -18,7 +18,7 @@ import (
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // Get catches one flipped byte whatever the server keeps: a full-object

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // demo runs every command on an in-process fake S3 server that simulates
@@ -20,14 +20,14 @@ import (
 // restores the ones a file needs (the fake completes a restore after a few
 // polls instead of hours).
 func demo(ctx context.Context, out io.Writer) error {
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
 	srv.RestorePolls = 3
 	if err := srv.CreateBucket("backups"); err != nil {
 		return err
 	}
 	rawURL := fakeURL(srv, "backups/laptop")
-	fmt.Fprintln(out, "fake S3 server at", srv.URL)
+	fmt.Fprintln(out, "fake S3 server at", srv.Endpoint)
 
 	dir, err := os.MkdirTemp("", "s3dest-backup-demo-")
 	if err != nil {
@@ -96,7 +96,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 // fakeURL is a destination URL for bucket/prefix on the fake server.
 func fakeURL(srv *s3test.Server, path string) string {
-	return "s3://" + path + "?s3-server-name=" + url.QueryEscape(srv.URL) +
+	return "s3://" + path + "?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
 		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey +
 		"&s3-location-constraint=us-east-1"
 }

@@ -22,19 +22,19 @@ import (
 	"time"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func main() {
 	log.SetFlags(0)
 	ctx := context.Background()
 
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
-	fmt.Println("fake S3 server at", srv.URL)
+	fmt.Println("fake S3 server at", srv.Endpoint)
 
 	rawURL := "s3://backups/laptop/" +
-		"?s3-server-name=" + url.QueryEscape(srv.URL) +
+		"?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
 		"&use-ssl=false" +
 		"&aws-access-key-id=" + s3test.AccessKey +
 		"&aws-secret-access-key=" + s3test.SecretKey +

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // demoScript is the session "s3dest demo" runs. Lines are "$ command" (an
@@ -40,15 +40,15 @@ func cmdDemo(ctx context.Context, c *call) error {
 // printing each command and its output (stdout and stderr together, as on
 // a terminal) and the exit status of those that fail.
 func (a *app) demo(ctx context.Context, out io.Writer, script []string) error {
-	srv := s3test.Start()
+	srv := s3test.NewServer()
 	defer srv.Close()
-	rawURL := "s3://demo/laptop?s3-server-name=" + url.QueryEscape(srv.URL) +
+	rawURL := "s3://demo/laptop?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
 		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey
 	u, err := s3dest.ParseURL(rawURL)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "A fake S3 server runs in this process at %s. S3DEST_URL is\n", srv.URL)
+	fmt.Fprintf(out, "A fake S3 server runs in this process at %s. S3DEST_URL is\n", srv.Endpoint)
 	fmt.Fprintf(out, "  %s\n", u) // String leaves the secret out
 	fmt.Fprintf(out, "with the fake's secret key in aws-secret-access-key, which s3dest never prints.\n")
 	env := func(k string) string {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func TestNoURL(t *testing.T) {
@@ -154,7 +154,7 @@ func TestTestCommand(t *testing.T) {
 		t.Fatalf("test answered yes: %s", r)
 	}
 	want(t, "test answered yes", r.stdout, "created bucket bkt in region us-east-1",
-		"ok: s3://bkt/pre/ can be listed (endpoint "+srv.URL+", region us-east-1)", "ok: a probe object was written, read back and deleted")
+		"ok: s3://bkt/pre/ can be listed (endpoint "+srv.Endpoint+", region us-east-1)", "ok: a probe object was written, read back and deleted")
 
 	// --create for scripts, and JSON.
 	_, raw2 := fake(t)
@@ -188,7 +188,7 @@ func TestTestCommand(t *testing.T) {
 // cli fails the test if any output holds it.
 func TestSecretNeverPrinted(t *testing.T) {
 	srv, raw := withBucket(t)
-	host := url.QueryEscape(srv.URL)
+	host := url.QueryEscape(srv.Endpoint)
 	urls := []string{
 		raw,
 		"s3://" + s3test.AccessKey + ":" + testSecret + "@bkt/pre?s3-server-name=" + host,

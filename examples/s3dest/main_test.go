@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // testSecret is the secret key the tests put in URLs; no output may hold it.
@@ -33,7 +33,7 @@ func (r result) String() string {
 func fake(t *testing.T) (*s3test.Server, string) {
 	t.Helper()
 	srv := s3test.New(t)
-	raw := "s3://bkt/pre?s3-server-name=" + url.QueryEscape(srv.URL) +
+	raw := "s3://bkt/pre?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
 		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + testSecret
 	return srv, raw
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 var update = flag.Bool("update", false, "rewrite the transcript in README.md from a fresh run of its commands")

@@ -53,7 +53,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 var (

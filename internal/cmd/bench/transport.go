@@ -23,7 +23,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/minio/minio-go/v7"
 
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 // Every contestant family (s3dest, the SDK, the transfer manager,
@@ -189,7 +189,7 @@ func (p *pki) writeTo(dir string) error {
 // certificate of the bench's own CA; it returns the URL, the roots that
 // trust it (nil over HTTP) and a function that stops it.
 func startFake(useTLS bool) (string, *x509.CertPool, func(), error) {
-	fake := s3test.Start() // its own plain listener stays idle: the handler is served below
+	fake := s3test.NewServer() // its own plain listener stays idle: the handler is served below
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(fake.ServeFake))
 	stop := func() { srv.Close(); fake.Close() }
 	if !useTLS {

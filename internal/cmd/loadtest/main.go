@@ -44,7 +44,7 @@ import (
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/internal/faults"
-	"github.com/s3dest/s3dest/internal/s3test"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 var (
@@ -102,17 +102,17 @@ func main() {
 	var d, clean *s3dest.Destination
 	var uploadPrefix, where string
 	if *rawURL == "" {
-		srv := s3test.Start()
+		srv := s3test.NewServer()
 		defer srv.Close()
 		const bucket = "loadtest"
 		if err := srv.CreateBucket(bucket); err != nil {
 			log.Fatal(err)
 		}
-		common := []s3dest.Option{s3dest.WithServerName(srv.URL), s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey),
+		common := []s3dest.Option{s3dest.WithServerName(srv.Endpoint), s3dest.WithCredentials(s3test.AccessKey, s3test.SecretKey),
 			s3dest.WithRegion("us-east-1"), s3dest.WithPrefix("lt")}
 		d = must(s3dest.New(ctx, bucket, append(append(common, faulty...), s3dest.WithTimeouts(s3dest.Timeouts{Short: *opTimeout}))...))
 		clean = must(s3dest.New(ctx, bucket, common...))
-		where = "in-process fake " + srv.URL + ", bucket " + bucket + ", prefix lt/"
+		where = "in-process fake " + srv.Endpoint + ", bucket " + bucket + ", prefix lt/"
 	} else {
 		u, err := s3dest.ParseURL(*rawURL)
 		if err != nil {

@@ -35,6 +35,45 @@ type RestoreRequest struct {
 	Requests int
 }
 
+// Archive moves a stored object to an archive tier, as a lifecycle rule
+// would: class GLACIER or DEEP_ARCHIVE (its storage class), or
+// ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS (an INTELLIGENT_TIERING object's
+// archive status). It cannot be read until a restore completes: after
+// RestorePolls looks at it (a HEAD, or a listing), or at FinishRestore.
+func (s *Server) Archive(bucket, key, class string) error {
+	if !s.exists(bucket, key) {
+		return fmt.Errorf("archive %s/%s: no such object", bucket, key)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &restoreState{pollsLeft: -1}
+	switch class {
+	case "GLACIER", "DEEP_ARCHIVE":
+		s.classes[bucket+"/"+key] = class
+	case "ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS":
+		s.classes[bucket+"/"+key] = "INTELLIGENT_TIERING"
+		st.tierStatus = class
+	default:
+		return fmt.Errorf("archive %s/%s: class %q: use GLACIER, DEEP_ARCHIVE, ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS", bucket, key, class)
+	}
+	s.restores[bucket+"/"+key] = st
+	return nil
+}
+
+// FinishRestore completes the restore under way of an archived object now:
+// it becomes readable, for the days the restore asked for.
+func (s *Server) FinishRestore(bucket, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.restores[bucket+"/"+key]
+	if st == nil || st.pollsLeft <= 0 {
+		return fmt.Errorf("finish restore %s/%s: no restore is under way", bucket, key)
+	}
+	st.pollsLeft = 1
+	s.pollLocked(st)
+	return nil
+}
+
 // SetArchiveStatus gives an object an Intelligent-Tiering archive status
 // (ARCHIVE_ACCESS or DEEP_ARCHIVE_ACCESS): it then cannot be read until
 // restored.

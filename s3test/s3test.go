@@ -1,7 +1,25 @@
-// Package s3test runs an in-process fake S3 server (gofakes3 on loopback)
-// for tests, examples and benchmarks, with a hook in front of it to inject
-// what the fake lacks: region headers, redirects, storage classes in
-// listings, archive states, errors.
+// Package s3test runs an in-process S3 server for tests: a program that
+// stores its backups with s3dest tests itself against it without an
+// account or a network.
+//
+//	srv := s3test.NewServer()
+//	defer srv.Close()
+//	if err := srv.CreateBucket("backups"); err != nil { ... }
+//	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
+//
+// It is gofakes3 (in memory, on 127.0.0.1, plain HTTP) behind a layer that
+// answers as S3 does where gofakes3 does not: full-object and composite
+// CRC32C checksums, checked on upload and answered back; multipart ETags
+// (the MD5 of the part MD5s); storage classes in listings and HEAD, the
+// class of the last write; archive tiers (Archive): GET of an archived
+// object is 403 InvalidObjectState until a restore (POST ?restore)
+// completes, HEAD answers x-amz-restore and listings RestoreStatus;
+// UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
+// BucketAlreadyOwnedByYou. It checks no signature (any credentials pass,
+// AccessKey and SecretKey make the SDK sign), knows one region and no
+// redirects, keeps no versions, object lock, lifecycle rules or encryption,
+// and holds every object in memory. SetHook puts a handler in front of it
+// for what a test needs beyond that: errors, stalls, mangled answers.
 package s3test
 
 import (
@@ -47,8 +65,8 @@ type Request struct {
 
 // Server is a running fake S3 server.
 type Server struct {
-	URL  string // "http://127.0.0.1:PORT"
-	Addr string // "127.0.0.1:PORT"
+	Endpoint string // "http://127.0.0.1:PORT"
+	Addr     string // "127.0.0.1:PORT"
 
 	srv  *httptest.Server
 	fake http.Handler
@@ -74,8 +92,9 @@ type Server struct {
 	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
 }
 
-// Start starts a fake server on a free loopback port. Close stops it.
-func Start() *Server {
+// NewServer starts a server on a free loopback port, over plain HTTP.
+// Close stops it.
+func NewServer() *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
@@ -86,7 +105,7 @@ func Start() *Server {
 		}
 	}
 	s.srv.Start()
-	s.URL = s.srv.URL
+	s.Endpoint = s.srv.URL
 	s.Addr = s.srv.Listener.Addr().String()
 	return s
 }
@@ -102,7 +121,7 @@ type TB interface {
 // New starts a fake server that stops when the test ends.
 func New(t TB) *Server {
 	t.Helper()
-	s := Start()
+	s := NewServer()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -132,6 +151,18 @@ func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	s.reqs = nil
 	s.mu.Unlock()
+}
+
+// URL returns an s3dest URL of the bucket and prefix on this server, for
+// s3dest.Open: its endpoint, use-ssl=false and the credentials it takes.
+func (s *Server) URL(bucket, prefix string) string {
+	q := url.Values{}
+	q.Set("s3-server-name", s.Endpoint)
+	q.Set("use-ssl", "false")
+	q.Set("aws-access-key-id", AccessKey)
+	q.Set("aws-secret-access-key", SecretKey)
+	u := url.URL{Scheme: "s3", Host: bucket, Path: "/" + strings.Trim(prefix, "/"), RawQuery: q.Encode()}
+	return u.String()
 }
 
 // CreateBucket creates a bucket directly, for test setup.
