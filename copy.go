@@ -58,8 +58,11 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	if fi.StorageClass != "STANDARD" {
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
-	// The copy is a new object: it gets the lock an upload would.
+	// The copy is a new object: it gets the lock and the encryption an
+	// upload would.
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
+	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
+	d.withCustomerKey(&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5)
 	// No short timeout: a server-side copy of gigabytes takes minutes.
 	err = d.do(ctx, "rename", src, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		_, err := c.CopyObject(ctx, in)
@@ -143,6 +146,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 		in.StorageClass = types.StorageClass(fi.StorageClass)
 	}
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
+	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	m := &mpu{d: d, op: "rename", key: dst}
 	strongest := sumComposite
 	if sum := aws.ToString(head.ChecksumCRC32C); sum != "" && !strings.Contains(sum, "-") {
@@ -190,6 +194,8 @@ func (d *Destination) copyParts(ctx context.Context, m *mpu, src string, etag *s
 				CopySourceRange:   aws.String(fmt.Sprintf("bytes=%d-%d", start, end-1)),
 				CopySourceIfMatch: etag,
 			}
+			d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
+			d.withCustomerKey(&in.CopySourceSSECustomerAlgorithm, &in.CopySourceSSECustomerKey, &in.CopySourceSSECustomerKeyMD5)
 			err := d.do(gctx, "rename", m.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 				out, err := c.UploadPartCopy(ctx, in)
 				if err == nil && out.CopyPartResult == nil {

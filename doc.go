@@ -64,6 +64,9 @@
 //	remote-file-lock-duration          lock every upload this long, e.g. 30D; 0: no lock
 //	s3-disable-chunk-encoding          no aws-chunked bodies: request checksums only where required
 //	s3-disable-payload-signing         send UNSIGNED-PAYLOAD instead of the body's SHA-256
+//	s3-server-side-encryption          AES256, aws:kms or aws:kms:dsse (WithServerSideEncryption)
+//	s3-sse-kms-key-id                  the KMS key of aws:kms; default the account's
+//	s3-sse-customer-key                SSE-C key, base64 of 32 bytes (WithCustomerKey): a secret
 //	s3-ext-forcepathstyle              true: path-style, false: virtual-hosted style
 //	s3-ext-usedualstackendpoint        dual-stack AWS endpoint
 //	s3-ext-usefipsendpoint             FIPS AWS endpoint
@@ -353,6 +356,21 @@
 // default and NoTimeout removes the limit; in a URL, 0 removes it, as in
 // Duplicati. Server-side copies (Rename) have no timeout; bound them with
 // ctx.
+//
+// # Encryption
+//
+// WithServerSideEncryption (s3-server-side-encryption, s3-sse-kms-key-id)
+// asks the server to encrypt every object s3dest writes, Put and Rename's
+// copy alike, with keys it manages: SSE-S3 (AES256), SSE-KMS (aws:kms,
+// with a key id or the account's default key) or DSSE-KMS (aws:kms:dsse);
+// reads need nothing. WithCustomerKey (s3-sse-customer-key, base64) is
+// SSE-C: a 32-byte key the server uses and forgets, sent with every
+// request that writes, reads or copies an object (every part of a
+// multipart upload, both sides of a copy); S3 takes it over HTTPS only.
+// The key is a secret, like the secret access key: String, errors and logs
+// never show it, and an object cannot be read without it. Under SSE-KMS
+// and SSE-C the ETag is no MD5 of the data: s3dest then checks objects by
+// their CRC32C alone, never by their ETag.
 //
 // # Credentials
 //

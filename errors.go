@@ -93,7 +93,7 @@ func (e *Error) Error() string {
 	}
 	msg := b.String()
 	if e.secret != nil {
-		for _, s := range []string{e.secret.secretAccessKey, e.secret.sessionToken} {
+		for _, s := range []string{e.secret.secretAccessKey, e.secret.sessionToken, e.secret.customerKey} {
 			if len(s) >= 4 {
 				msg = strings.ReplaceAll(msg, s, "REDACTED")
 			}

@@ -110,6 +110,7 @@ type objectBody struct {
 // fails here.
 func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name string, rng *byteRange) (*objectBody, error) {
 	in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
+	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if rng != nil {
 		in.Range = rng.header()
 	} else if !d.noChecksumMode.Load() {
@@ -174,7 +175,7 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 }
 
 func (d *Destination) corrupt(op, key string, err error) error {
-	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrCorrupt, Err: err, secret: d.cfg.creds,
+	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrCorrupt, Err: err, secret: d.scrub,
 		Hint: "the data written must be discarded; retrying may help"}
 }
 

@@ -361,6 +361,7 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 	if m.ifAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}
+	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	var out *s3.CompleteMultipartUploadOutput
 	var attempts atomic.Int32
 	send := func() error {
@@ -404,8 +405,9 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled CRC32C %s, not the upload's", got))
 	}
 	etag := strings.Trim(aws.ToString(out.ETag), `"`)
-	if etag != "" {
-		// Whether Get may check this server's multipart ETags.
+	if etag != "" && !d.encrypted() {
+		// Whether Get may check this server's multipart ETags (no MD5
+		// under SSE-KMS or SSE-C).
 		d.learnETagRule(etag == m.etag())
 	}
 	if got == "" {
@@ -429,7 +431,7 @@ func (m *mpu) checkAssembled(ctx context.Context, total int64) error {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled %d bytes of the %d uploaded", size, total))
 	}
 	etag, want := strings.Trim(aws.ToString(head.ETag), `"`), m.etag()
-	if d.etagRule.Load() == etagRuleHolds && strings.Contains(etag, "-") && want != "" && etag != want {
+	if d.etagRule.Load() == etagRuleHolds && !d.encrypted() && strings.Contains(etag, "-") && want != "" && etag != want {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled ETag %s, not the upload's %s", etag, want))
 	}
 	return nil
@@ -463,7 +465,7 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 		(strings.Contains(sum, "-") && m.compositeSum() != "" || !strings.Contains(sum, "-") && m.fullSum() != "") {
 		return nil
 	}
-	if etag := m.etag(); etag != "" && strings.Trim(aws.ToString(head.ETag), `"`) == etag {
+	if etag := m.etag(); etag != "" && !m.d.encrypted() && strings.Trim(aws.ToString(head.ETag), `"`) == etag {
 		return nil
 	}
 	return errors.New("the upload is gone and the object stored cannot be shown to be the one uploaded")

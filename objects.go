@@ -191,6 +191,7 @@ func storageClass(s string) string {
 // means the mode was refused: it is not asked for again.
 func (d *Destination) headObject(ctx context.Context, c *s3.Client, key string) (*s3.HeadObjectOutput, error) {
 	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key}
+	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if d.noChecksumMode.Load() {
 		return c.HeadObject(ctx, in)
 	}
@@ -235,7 +236,9 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 		if code, status := errorCode(err); status == http.StatusNotFound && (code == "" || code == "NotFound") {
 			// A HEAD answer has no body, so no code: a bare 404 may be an
 			// unknown access key (versitygw). One byte of a GET says.
-			got, gerr := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}, noSDKValidation)
+			in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}
+			d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
+			got, gerr := c.GetObject(ctx, in, noSDKValidation)
 			if gerr == nil {
 				got.Body.Close() // created meanwhile: the HEAD's answer stands
 			}

@@ -1,6 +1,7 @@
 package s3dest
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -39,6 +40,9 @@ type config struct {
 	anonymous     bool
 
 	// How objects are stored (glacier.go, bucket.go, lock.go).
+	sse            SSE          // WithServerSideEncryption
+	customerKey    *customerKey // WithCustomerKey's SSE-C key: a secret
+	customerKeyErr string       // why it was refused
 	storageClass   string
 	classFunc      func(name string, size int64) string // nil: storageClass for all
 	archiveClasses []string                             // nil: defaultArchiveClasses
@@ -78,6 +82,7 @@ type secret struct {
 	accessKeyID     string
 	secretAccessKey string
 	sessionToken    string
+	customerKey     string // base64 SSE-C key (WithCustomerKey), scrubbed from errors too
 }
 
 // Where the objects are: the server, the bucket's region and the folder in
@@ -200,6 +205,35 @@ func WithAnonymous(on bool) Option {
 
 // How objects are stored: storage classes and archive tiers (glacier.go),
 // the bucket's creation (bucket.go), object lock (lock.go).
+
+// WithServerSideEncryption encrypts every object s3dest writes (Put,
+// Rename's copy) with keys the server manages: SSE-S3 (Type "AES256"),
+// SSE-KMS ("aws:kms", with KMSKeyID or the account's default key) or
+// DSSE-KMS ("aws:kms:dsse"). Reads need nothing. With KMS the ETag is no
+// MD5 of the data, so s3dest checks objects by their CRC32C only.
+// URL options s3-server-side-encryption and s3-sse-kms-key-id.
+// Default: none (the bucket's default encryption applies).
+func WithServerSideEncryption(sse SSE) Option {
+	return func(c *config) { c.sse = sse }
+}
+
+// WithCustomerKey encrypts every object s3dest writes with this 32-byte
+// key (SSE-C), and sends it with every request that reads or copies one:
+// the server keeps no copy, and an object cannot be read without it. The
+// key is a secret: never printed, logged or in an error; keep it safe, as
+// a lost key is lost data. The ETag of such objects is no MD5, so s3dest
+// checks them by their CRC32C only. URL option s3-sse-customer-key
+// (base64). It excludes WithServerSideEncryption.
+// Default: none.
+func WithCustomerKey(key []byte) Option {
+	return func(c *config) {
+		c.customerKeyErr = ""
+		if len(key) != 32 {
+			c.customerKeyErr = fmt.Sprintf("it has %d bytes; SSE-C takes a 256-bit key (32 bytes)", len(key))
+		}
+		c.customerKey = newCustomerKey(key)
+	}
+}
 
 // WithStorageClass sets the storage class sent with every upload
 // (x-amz-storage-class). Any string is passed through unchanged, so provider

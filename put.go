@@ -194,6 +194,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		ContentType:    aws.String("application/octet-stream"),
 	}
 	in.StorageClass, in.Metadata = p.class, p.meta
+	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if p.ifAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}
@@ -437,7 +438,7 @@ func (d *Destination) objectExists(op, key string, err error) error {
 		err = e.Err // d.do's: its cause, not its words twice
 	}
 	code, _ := errorCode(err)
-	return &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, kind: ErrObjectExists, Err: err, secret: d.cfg.creds,
+	return &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, kind: ErrObjectExists, Err: err, secret: d.scrub,
 		Hint: "another object has this name; IfAbsent left it as it was"}
 }
 

@@ -25,6 +25,7 @@ type Destination struct {
 	// givenTimeouts are the timeouts as the options gave them, for String;
 	// cfg.timeouts holds the effective ones (a limit, or NoTimeout).
 	givenTimeouts Timeouts
+	scrub         *secret // every secret of the config, scrubbed from errors
 	log           *slog.Logger
 	creds         aws.CredentialsProvider // from credentialsProvider, shared by every clientState
 
@@ -72,7 +73,7 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		}
 	}
 	fail := func(err error) (*Destination, error) {
-		return nil, &Error{Op: "new", Bucket: bucket, kind: ErrInvalid, Err: err, secret: c.creds}
+		return nil, &Error{Op: "new", Bucket: bucket, kind: ErrInvalid, Err: err, secret: secretsOf(&c)}
 	}
 	if err := validateBucket(bucket); err != nil {
 		return fail(err)
@@ -89,6 +90,7 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		return fail(err)
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
+	d.scrub = secretsOf(&c)
 	d.cfg.timeouts = effectiveTimeouts(c.timeouts)
 	d.mem = newMemBudget(d.memoryLimit())
 	d.clock = c.clock
@@ -149,6 +151,9 @@ func validateConfig(c *config) error {
 	if err := validateLock(c); err != nil {
 		return err
 	}
+	if err := validateEncryption(c); err != nil {
+		return err
+	}
 	if c.retryAttempts < 0 || c.retryAttempts > 100 {
 		return fmt.Errorf("retry attempts %d: give a number from 1 to 100 (0 for the default)", c.retryAttempts)
 	}
@@ -200,6 +205,7 @@ func (d *Destination) String() string {
 		DisableChunkEncoding: c.disableChunkEncoding, DisablePayloadSigning: c.disablePayloadSigning,
 		DualStack: c.dualStack, FIPS: c.fips, Accelerate: c.accelerate,
 		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
+		ServerSideEncryption: c.sse.Type, SSEKMSKeyID: c.sse.KMSKeyID,
 		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
 	}
 	if c.creds != nil {
@@ -265,7 +271,7 @@ func (d *Destination) wrap(op, key string, err error) error {
 		return e
 	}
 	kind, code := classify(err, key == "")
-	e := &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, Err: err, kind: kind, secret: d.cfg.creds}
+	e := &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, Err: err, kind: kind, secret: d.scrub}
 	e.Hint = d.hint(op, kind, code, err)
 	return e
 }

@@ -233,6 +233,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		Bucket: &d.bucket, Key: &u.key, UploadId: &u.id, PartNumber: aws.Int32(n),
 		ContentLength: aws.Int64(int64(len(part))),
 	}
+	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if u.sums != sumNone {
 		in.ChecksumCRC32C = aws.String(crcBase64(crc))
 	}
@@ -290,6 +291,7 @@ func (u *upload) start(ctx context.Context) error {
 		in.Metadata = map[string]string{}
 	}
 	in.Metadata[partsMeta] = d.layoutMeta(u.base, u.limit, u.fixed)
+	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	u.ifAbsent = u.req.ifAbsent
 	if u.req.lock {
 		in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()

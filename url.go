@@ -47,9 +47,17 @@ type URL struct {
 	RequestChecksum       string // s3-ext-requestchecksumcalculation: when_supported or when_required
 	ResponseChecksum      string // s3-ext-responsechecksumvalidation: when_supported or when_required
 
+	ServerSideEncryption string // s3-server-side-encryption: AES256, aws:kms or aws:kms:dsse
+	SSEKMSKeyID          string // s3-sse-kms-key-id
+
 	secretKey    *string // behind a pointer so that %v never prints it
 	sessionToken *string // session-token, likewise
+	customerKey  *[]byte // s3-sse-customer-key, decoded: a secret, likewise
 }
+
+// HasCustomerKey reports whether the URL carried an SSE-C key
+// (s3-sse-customer-key), which String leaves out like the secret key.
+func (u *URL) HasCustomerKey() bool { return u.customerKey != nil }
 
 // HasSecret reports whether the URL carried a secret access key.
 func (u *URL) HasSecret() bool { return u.secretKey != nil && *u.secretKey != "" }
@@ -231,8 +239,8 @@ func splitUserinfo(rest string) (userinfo, authority, path string, hasUser, ok b
 
 // String returns the canonical form of the URL: s3://bucket/prefix with the
 // options in a fixed order under their current names. The secret access key
-// is left out, so the result is safe to log and show; ParseURL of it gives
-// the same settings, less the secret.
+// and the SSE-C key are left out, so the result is safe to log and show;
+// ParseURL of it gives the same settings, less the secrets.
 func (u *URL) String() string {
 	var b strings.Builder
 	b.WriteString("s3://")
@@ -280,6 +288,12 @@ func (u *URL) Options() []Option {
 		c.responseChecksum = u.ResponseChecksum
 		c.lockFor = u.LockDuration
 	}}
+	if u.ServerSideEncryption != "" || u.SSEKMSKeyID != "" {
+		opts = append(opts, WithServerSideEncryption(SSE{Type: u.ServerSideEncryption, KMSKeyID: u.SSEKMSKeyID}))
+	}
+	if u.customerKey != nil {
+		opts = append(opts, WithCustomerKey(*u.customerKey))
+	}
 	if u.AccessKeyID != "" || u.HasSecret() {
 		var sk, token string
 		if u.secretKey != nil {

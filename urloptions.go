@@ -1,6 +1,7 @@
 package s3dest
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
@@ -155,6 +156,31 @@ var urlOptions = []urlOption{
 	{name: "s3-ext-responsechecksumvalidation",
 		set: func(s *parseState, v string) error { return parseChecksumMode(v, &s.u.ResponseChecksum) },
 		get: func(u *URL) (string, bool) { return u.ResponseChecksum, u.ResponseChecksum != "" }},
+	{name: "s3-server-side-encryption",
+		set: func(s *parseState, v string) error {
+			switch v {
+			case "AES256", "aws:kms", "aws:kms:dsse":
+				s.u.ServerSideEncryption = v
+				return nil
+			}
+			return fmt.Errorf("must be AES256, aws:kms or aws:kms:dsse")
+		},
+		get: func(u *URL) (string, bool) { return u.ServerSideEncryption, u.ServerSideEncryption != "" }},
+	{name: "s3-sse-kms-key-id",
+		set: func(s *parseState, v string) error { s.u.SSEKMSKeyID = v; return nil },
+		get: func(u *URL) (string, bool) { return u.SSEKMSKeyID, u.SSEKMSKeyID != "" }},
+	{name: "s3-sse-customer-key", secret: true,
+		set: func(s *parseState, v string) error {
+			key, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return fmt.Errorf("must be the base64 of a 32-byte key (percent-encode '+' as %%2B and '/' as %%2F)")
+			}
+			if len(key) != 32 {
+				return fmt.Errorf("must be the base64 of a 32-byte key, not of %d bytes", len(key))
+			}
+			s.u.customerKey = &key
+			return nil
+		}},
 	{name: "short-timeout",
 		set: func(s *parseState, v string) error { return parseTimeout(v, &s.u.Timeouts.Short) },
 		get: func(u *URL) (string, bool) { return fmtTimeout(u.Timeouts.Short) }},

@@ -279,7 +279,9 @@ func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
 
 // partLength asks the server the length of part n (HEAD ?partNumber=n).
 func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, n int) (int64, error) {
-	out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n))})
+	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n))}
+	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
+	out, err := c.HeadObject(ctx, in)
 	if err != nil {
 		return 0, err
 	}

@@ -35,6 +35,7 @@ import (
 type mpuState struct {
 	algo, typ string // x-amz-checksum-algorithm and -type of Create
 	class     string // x-amz-storage-class of Create
+	enc       *encState
 	parts     map[int]partState
 }
 
@@ -71,7 +72,8 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, bucket, ke
 	s.fake.ServeHTTP(rec, r)
 	if m := uploadIDTag.FindSubmatch(rec.Body.Bytes()); rec.Code == http.StatusOK && m != nil {
 		s.mu.Lock()
-		s.uploads[xmlText(m[1])] = &mpuState{algo: algo, typ: typ, class: class, parts: map[int]partState{}}
+		enc, _ := r.Context().Value(encKey{}).(*encState)
+		s.uploads[xmlText(m[1])] = &mpuState{algo: algo, typ: typ, class: class, enc: enc, parts: map[int]partState{}}
 		s.mu.Unlock()
 		if algo != "" { // answered back, as S3 does
 			rec.Header().Set("X-Amz-Checksum-Algorithm", algo)

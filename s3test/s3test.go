@@ -15,10 +15,13 @@
 // object is 403 InvalidObjectState until a restore (POST ?restore)
 // completes, HEAD answers x-amz-restore and listings RestoreStatus;
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
-// BucketAlreadyOwnedByYou. It checks no signature (any credentials pass,
-// AccessKey and SecretKey make the SDK sign), knows one region and no
-// redirects, keeps no versions, object lock, lifecycle rules or encryption,
-// and holds every object in memory. SetHook puts a handler in front of it
+// BucketAlreadyOwnedByYou; server-side encryption headers checked and
+// answered, SSE-C keys required on every read and refused over plain HTTP
+// (NewTLSServer serves HTTPS). It checks no signature (any credentials
+// pass, AccessKey and SecretKey make the SDK sign), knows one region and
+// no redirects, keeps no versions, object lock or lifecycle rules, stores
+// no ciphertext (under SSE-KMS and SSE-C its ETags stay MD5s, where S3's
+// are not), and holds every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
 package s3test
 
@@ -90,13 +93,22 @@ type Server struct {
 	restores map[string]*restoreState // "bucket/key" -> archive state
 	uploads  map[string]*mpuState     // uploads in progress, by upload ID
 	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
+	enc      map[string]*encState     // "bucket/key" -> how it was encrypted
 }
 
 // NewServer starts a server on a free loopback port, over plain HTTP.
 // Close stops it.
-func NewServer() *Server {
+func NewServer() *Server { return newServer(false) }
+
+// NewTLSServer is NewServer over HTTPS, with a certificate of its own for
+// 127.0.0.1, which HTTPClient trusts: open a Destination on it with
+// s3dest.WithHTTPClient(srv.HTTPClient()). S3 takes customer keys (SSE-C)
+// over HTTPS only, and so does the fake.
+func NewTLSServer() *Server { return newServer(true) }
+
+func newServer(useTLS bool) *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
-		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}}
+		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}, enc: map[string]*encState{}}
 	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -104,7 +116,11 @@ func NewServer() *Server {
 			s.conns.Add(1)
 		}
 	}
-	s.srv.Start()
+	if useTLS {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	s.Endpoint = s.srv.URL
 	s.Addr = s.srv.Listener.Addr().String()
 	return s
@@ -158,7 +174,7 @@ func (s *Server) ResetRequests() {
 func (s *Server) URL(bucket, prefix string) string {
 	q := url.Values{}
 	q.Set("s3-server-name", s.Endpoint)
-	q.Set("use-ssl", "false")
+	q.Set("use-ssl", strconv.FormatBool(s.srv.TLS != nil))
 	q.Set("aws-access-key-id", AccessKey)
 	q.Set("aws-secret-access-key", SecretKey)
 	u := url.URL{Scheme: "s3", Host: bucket, Path: "/" + strings.Trim(prefix, "/"), RawQuery: q.Encode()}
@@ -177,16 +193,22 @@ func (s *Server) CreateBucket(name string) error {
 }
 
 // HTTPClient returns a client that sends every request, whatever its host,
-// to this server over plain HTTP. With it a Destination configured for AWS
+// to this server (over HTTPS, trusting its certificate, for NewTLSServer;
+// else over plain HTTP). With it a Destination configured for AWS
 // (s3.eu-west-1.amazonaws.com, virtual-hosted buckets) talks to the fake,
 // and Request.Host shows where it meant to go.
 func (s *Server) HTTPClient() *http.Client {
 	dialer := &net.Dialer{}
-	return &http.Client{Transport: &http.Transport{
+	t := &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, s.Addr)
 		},
-	}}
+	}
+	if s.srv.TLS != nil {
+		t.TLSClientConfig = s.srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+		t.TLSClientConfig.ServerName = "127.0.0.1"
+	}
+	return &http.Client{Transport: t}
 }
 
 // SigningRegion returns the region a SigV4 Authorization header signs for.
@@ -250,6 +272,10 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 		w = echoChecksums(w, r)
 	}
 	if r.Method == http.MethodPost && !verifyPost(w, r) {
+		return
+	}
+	w, r, ok := s.serveEncryption(w, r, bucket, key)
+	if !ok {
 		return
 	}
 	if s.serveArchive(w, r, bucket, key) {

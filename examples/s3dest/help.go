@@ -48,6 +48,9 @@ const urlHelp = `THE DESTINATION URL
   remote-file-lock-duration           lock every upload for this long, e.g. 30D, 1Y (no lock)
   s3-disable-chunk-encoding           never send aws-chunked bodies (false)
   s3-disable-payload-signing          send UNSIGNED-PAYLOAD instead of the body's SHA-256 (false)
+  s3-server-side-encryption           AES256, aws:kms or aws:kms:dsse for every object written (none)
+  s3-sse-kms-key-id                   the KMS key of aws:kms (the account's default)
+  s3-sse-customer-key                 SSE-C key, base64 of 32 bytes, sent on every read and write; a secret (none)
   s3-ext-forcepathstyle               true: path-style, false: virtual-hosted
                                       (path-style outside AWS and for names that need it)
   s3-ext-usedualstackendpoint         dual-stack AWS endpoint (false)
