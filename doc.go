@@ -16,6 +16,10 @@
 // '?', '#' and spaces included, names exactly one object. An invalid name
 // is ErrInvalid before any request.
 //
+// Package s3test (github.com/s3dest/s3dest/s3test) is an S3 server in the
+// test's own process: a program built on s3dest tests itself against it,
+// without an account or a network.
+//
 // This comment is the reference for the URL grammar, the region order, the
 // archive classes and the error contract.
 //

@@ -3,6 +3,7 @@ package s3dest_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -235,4 +236,39 @@ func Example_archivedObjects() {
 	// read fails fast: true
 	// archived: false restored copy: true
 	// last month
+}
+
+// NewReader streams an object, checked as Get checks it: a body whose bytes
+// are not the object's ends in ErrCorrupt instead of io.EOF.
+func ExampleDestination_NewReader() {
+	ctx := context.Background()
+	srv := s3test.NewServer()
+	defer srv.Close()
+	if err := srv.CreateBucket("backups"); err != nil {
+		log.Fatal(err)
+	}
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := dest.Put(ctx, "index.json", strings.NewReader(`{"volumes": 3}`)); err != nil {
+		log.Fatal(err)
+	}
+
+	r, err := dest.NewReader(ctx, "index.json")
+	if err != nil {
+		log.Fatal(err) // ErrObjectNotFound, ErrObjectArchived, ...
+	}
+	defer r.Close()
+	var index struct{ Volumes int }
+	if err := json.NewDecoder(r).Decode(&index); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("volumes:", index.Volumes)
+
+	_, err = dest.NewReader(ctx, "missing.json")
+	fmt.Println("missing:", errors.Is(err, s3dest.ErrObjectNotFound))
+	// Output:
+	// volumes: 3
+	// missing: true
 }
