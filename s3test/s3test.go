@@ -17,11 +17,13 @@
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
 // BucketAlreadyOwnedByYou; server-side encryption headers checked and
 // answered, SSE-C keys required on every read and refused over plain HTTP
-// (NewTLSServer serves HTTPS). It checks no signature (any credentials
-// pass, AccessKey and SecretKey make the SDK sign), knows one region and
-// no redirects, keeps no versions, object lock or lifecycle rules, stores
-// no ciphertext (under SSE-KMS and SSE-C its ETags stay MD5s, where S3's
-// are not), and holds every object in memory. SetHook puts a handler in front of it
+// (NewTLSServer serves HTTPS). Its clock (Now) stamps what it stores, so
+// a test can move time between writes. It checks no signature (any
+// credentials pass, AccessKey and SecretKey make the SDK sign), knows one
+// region and no redirects, keeps no versions, object lock or lifecycle
+// rules, stores no ciphertext (under
+// SSE-KMS and SSE-C its ETags stay MD5s, where S3's are not), and holds
+// every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
 package s3test
 
@@ -78,7 +80,9 @@ type Server struct {
 	// object) see a restore as ongoing before it completes; the poll after
 	// them sees it done. Default 1.
 	RestorePolls int
-	// Now is the server's clock for restore expiry dates (default time.Now).
+	// Now is the server's clock (default time.Now): the LastModified of
+	// what it stores and the expiry dates of restores follow it. Requests
+	// are checked against the machine's clock, which signs them, not Now.
 	Now func() time.Time
 	// RejectRestoreStatus makes listings that ask for RestoreStatus fail
 	// with 400 InvalidArgument, as some S3-compatible servers do.
@@ -109,7 +113,9 @@ func NewTLSServer() *Server { return newServer(true) }
 func newServer(useTLS bool) *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}, enc: map[string]*encState{}}
-	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
+	clock := serverTime{s}
+	s.fake = gofakes3.New(s3mem.New(s3mem.WithTimeSource(clock)), gofakes3.WithLogger(gofakes3.DiscardLog()),
+		gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0)).Server() // clock.go
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -264,6 +270,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // about storage classes: it lists every object as STANDARD and keeps an old
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
+	if skewed(w, r) {
+		return
+	}
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
 		if !verifyBody(w, r) {
