@@ -248,21 +248,31 @@ func (s *Server) restoreStatus(bucket string, body []byte) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return eachEntry(body, func(entry []byte, key string) []byte {
-		st := s.restores[bucket+"/"+key]
-		if st == nil || st.pollsLeft < 0 {
+		rs := s.restoreStatusLocked(s.restores[bucket+"/"+key])
+		if rs == "" {
 			return entry
 		}
-		inProgress := st.pollsLeft > 0
-		if inProgress {
-			s.pollLocked(st)
-		}
-		var rs strings.Builder
-		rs.WriteString("<RestoreStatus>")
-		fmt.Fprintf(&rs, "<IsRestoreInProgress>%v</IsRestoreInProgress>", inProgress)
-		if !inProgress && !st.expiry.IsZero() {
-			fmt.Fprintf(&rs, "<RestoreExpiryDate>%s</RestoreExpiryDate>", st.expiry.UTC().Format(time.RFC3339))
-		}
-		rs.WriteString("</RestoreStatus>")
-		return []byte(strings.Replace(string(entry), "</Contents>", rs.String()+"</Contents>", 1))
+		return []byte(strings.Replace(string(entry), "</Contents>", rs+"</Contents>", 1))
 	})
+}
+
+// restoreStatusLocked is the RestoreStatus element of a listing entry, ""
+// when no restore was requested; a restore under way counts the look as a
+// poll.
+func (s *Server) restoreStatusLocked(st *restoreState) string {
+	if st == nil || st.pollsLeft < 0 {
+		return ""
+	}
+	inProgress := st.pollsLeft > 0
+	if inProgress {
+		s.pollLocked(st)
+	}
+	var rs strings.Builder
+	rs.WriteString("<RestoreStatus>")
+	fmt.Fprintf(&rs, "<IsRestoreInProgress>%v</IsRestoreInProgress>", inProgress)
+	if !inProgress && !st.expiry.IsZero() {
+		fmt.Fprintf(&rs, "<RestoreExpiryDate>%s</RestoreExpiryDate>", st.expiry.UTC().Format(time.RFC3339))
+	}
+	rs.WriteString("</RestoreStatus>")
+	return rs.String()
 }

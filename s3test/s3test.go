@@ -17,11 +17,13 @@
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
 // BucketAlreadyOwnedByYou; server-side encryption headers checked and
 // answered, SSE-C keys required on every read and refused over plain HTTP
-// (NewTLSServer serves HTTPS). Its clock (Now) stamps what it stores, so
-// a test can move time between writes. It checks no signature (any
-// credentials pass, AccessKey and SecretKey make the SDK sign), knows one
-// region and no redirects, keeps no versions, object lock or lifecycle
-// rules, stores no ciphertext (under
+// (NewTLSServer serves HTTPS); versioning (EnableVersioning): old
+// versions and delete markers kept, listed newest first, read, archived
+// and restored by version id, each with its own storage class, checksum
+// and key. Its clock (Now) stamps what it stores, so a test can move time
+// between writes. It checks no signature (any credentials pass, AccessKey
+// and SecretKey make the SDK sign), knows one region and no redirects,
+// keeps no object lock or lifecycle rules, stores no ciphertext (under
 // SSE-KMS and SSE-C its ETags stay MD5s, where S3's are not), and holds
 // every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
@@ -75,6 +77,7 @@ type Server struct {
 
 	srv  *httptest.Server
 	fake http.Handler
+	mem  *s3mem.Backend // gofakes3's storage, for what the layer reads directly (versions.go)
 
 	// RestorePolls is how many polls (HEADs, or listings that report the
 	// object) see a restore as ongoing before it completes; the poll after
@@ -114,8 +117,9 @@ func newServer(useTLS bool) *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}, enc: map[string]*encState{}}
 	clock := serverTime{s}
-	s.fake = gofakes3.New(s3mem.New(s3mem.WithTimeSource(clock)), gofakes3.WithLogger(gofakes3.DiscardLog()),
-		gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0)).Server() // clock.go
+	s.mem = s3mem.New(s3mem.WithTimeSource(clock))
+	s.fake = headVersions(gofakes3.New(s.mem, gofakes3.WithLogger(gofakes3.DiscardLog()),
+		gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0)).Server()) // clock.go, versions.go
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -281,6 +285,10 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 		w = echoChecksums(w, r)
 	}
 	if r.Method == http.MethodPost && !verifyPost(w, r) {
+		return
+	}
+	key, done := s.serveVersions(w, r, bucket, key) // an old version's books are under a key of its own
+	if done {
 		return
 	}
 	w, r, ok := s.serveEncryption(w, r, bucket, key)
