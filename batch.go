@@ -42,6 +42,9 @@ func (d *Destination) DeleteMany(ctx context.Context, names []string) error {
 	if errs != nil {
 		return errors.Join(errs...)
 	}
+	if err := d.readOnly("delete-many", ""); err != nil {
+		return err
+	}
 	for start := 0; start < len(keys); start += maxDeleteBatch {
 		failed, err := d.deleteBatch(ctx, keys[start:min(start+maxDeleteBatch, len(keys))])
 		errs = append(errs, failed...)
@@ -117,6 +120,9 @@ func (d *Destination) deleteEach(ctx context.Context, keys []string) []error {
 // aborted. Uploads in progress elsewhere are younger than a sensible
 // olderThan (a day, say); an olderThan of 0 aborts them all.
 func (d *Destination) CleanupUploads(ctx context.Context, olderThan time.Duration) (int, error) {
+	if err := d.readOnly("cleanup-uploads", ""); err != nil {
+		return 0, err
+	}
 	cutoff := d.clock.Now().Add(-olderThan)
 	var keyMarker, idMarker *string
 	aborted := 0

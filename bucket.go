@@ -19,6 +19,9 @@ const opCreateBucket = "create-bucket"
 // LocationConstraint for us-east-1). A bucket that already exists and is
 // yours is success; one owned by another account is ErrBucketNameTaken.
 func (d *Destination) CreateBucket(ctx context.Context) error {
+	if err := d.readOnly(opCreateBucket, ""); err != nil {
+		return err
+	}
 	in := &s3.CreateBucketInput{Bucket: &d.bucket}
 	lc := firstNonEmpty(d.plan.lc, d.plan.region)
 	if lc != "" && lc != defaultRegion {
@@ -73,6 +76,9 @@ func (d *Destination) Test(ctx context.Context) error {
 // not be read back (and would bill the class's minimum duration), a locked
 // one could not be deleted.
 func (d *Destination) TestWrite(ctx context.Context) error {
+	if err := d.readOnly("test-write", ""); err != nil {
+		return err
+	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	name := ".s3dest-probe-" + hex.EncodeToString(id[:])

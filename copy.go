@@ -27,6 +27,9 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
+	if err := d.readOnly("rename", src); err != nil {
+		return err
+	}
 	if src == dst {
 		// Copy then delete would delete the only copy.
 		_, err := d.Stat(ctx, from)

@@ -165,7 +165,7 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 	switch code {
 	case "NoSuchBucket":
 		return ErrBucketNotFound, code
-	case "NoSuchKey":
+	case "NoSuchKey", "NoSuchVersion":
 		return ErrObjectNotFound, code
 	case "InvalidObjectState":
 		return ErrObjectArchived, code

@@ -27,7 +27,7 @@ func (d *Destination) Get(ctx context.Context, name string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return d.get(ctx, "get", key, name, nil, w)
+	return d.get(ctx, "get", key, name, nil, nil, w)
 }
 
 // GetRange writes length bytes of the object from offset on to w, or fails:
@@ -51,9 +51,9 @@ func (d *Destination) GetRange(ctx context.Context, name string, offset, length 
 	case length == 0:
 		return nil
 	case offset == 0 && length == -1:
-		return d.get(ctx, "get-range", key, name, nil, w)
+		return d.get(ctx, "get-range", key, name, nil, nil, w)
 	}
-	return d.get(ctx, "get-range", key, name, &byteRange{offset: offset, length: length}, w)
+	return d.get(ctx, "get-range", key, name, nil, &byteRange{offset: offset, length: length}, w)
 }
 
 // byteRange is the part of an object GetRange asks for; length -1 means to
@@ -68,9 +68,17 @@ func (r *byteRange) header() *string {
 	return &h
 }
 
-func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRange, w io.Writer) error {
+// get reads the version (nil: the current one, or in a view the one it
+// sees) of key.
+func (d *Destination) get(ctx context.Context, op, key, name string, version *string, rng *byteRange, w io.Writer) error {
 	if isNil(w) {
 		return invalid(op, d.bucket, key, "the writer is nil")
+	}
+	if version == nil {
+		var err error
+		if version, err = d.viewVersion(ctx, op, key); err != nil {
+			return err
+		}
 	}
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
@@ -79,7 +87,7 @@ func (d *Destination) get(ctx context.Context, op, key, name string, rng *byteRa
 	return idle.result(d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		idle.begin()
 		defer idle.end()
-		b, err := d.open(ctx, c, op, key, name, rng)
+		b, err := d.open(ctx, c, op, key, name, version, rng)
 		if err != nil {
 			return err
 		}
@@ -98,6 +106,7 @@ type objectBody struct {
 	d        *Destination
 	c        *s3.Client // for the HEADs a verdict may need
 	op, key  string
+	version  *string // the version read; nil: the current one
 	body     io.ReadCloser
 	want     int64     // bytes the body must have, -1 when unknown
 	v        *verifier // nil: checked for length only
@@ -107,9 +116,9 @@ type objectBody struct {
 // open sends the GetObject of get and the readers: the range asked for, or
 // the whole object with its checksum. The answer is checked before any
 // byte of it is read: an archived object, a missing one or a wrong range
-// fails here.
-func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name string, rng *byteRange) (*objectBody, error) {
-	in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key}
+// fails here. version names the version to read, nil the current one.
+func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name string, version *string, rng *byteRange) (*objectBody, error) {
+	in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, VersionId: version}
 	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if rng != nil {
 		in.Range = rng.header()
@@ -126,14 +135,14 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, d.versionReadError(op, key, version, err)
 	}
-	b := &objectBody{d: d, c: c, op: op, key: key, body: out.Body, want: aws.ToInt64(out.ContentLength)}
+	b := &objectBody{d: d, c: c, op: op, key: key, version: version, body: out.Body, want: aws.ToInt64(out.ContentLength)}
 	if out.ContentLength == nil {
 		b.want = -1 // a chunked answer: a range still says its length
 	}
 	if rng == nil {
-		b.v = d.bodyVerifier(ctx, c, key, out)
+		b.v = d.bodyVerifier(ctx, c, key, version, out)
 	} else if n, err := d.checkRange(op, key, out, rng); err != nil {
 		out.Body.Close()
 		return nil, err
@@ -164,7 +173,7 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 	}
 	if v != nil {
 		got := v.got()
-		if got != v.want && d.corruptVerdict(ctx, b.c, b.key, v) {
+		if got != v.want && d.corruptVerdict(ctx, b.c, b.key, b.version, v) {
 			return d.corrupt(b.op, b.key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
 		}
 		if got == v.want && v.etagRule {

@@ -57,6 +57,9 @@ func (d *Destination) SetLock(ctx context.Context, name string, until time.Time)
 	if err != nil {
 		return err
 	}
+	if err := d.readOnly(opSetLock, key); err != nil {
+		return err
+	}
 	if until.IsZero() {
 		return invalid(opSetLock, d.bucket, key, "no retain-until time: give the time the lock ends")
 	}
@@ -83,9 +86,13 @@ func (d *Destination) LockedUntil(ctx context.Context, name string) (time.Time, 
 	if err != nil {
 		return time.Time{}, err
 	}
+	version, err := d.viewVersion(ctx, opLockedUntil, key) // nil outside a view
+	if err != nil {
+		return time.Time{}, err
+	}
 	var until time.Time
 	err = d.do(ctx, opLockedUntil, key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		out, err := c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &d.bucket, Key: &key})
+		out, err := c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &d.bucket, Key: &key, VersionId: version})
 		until = time.Time{}
 		if code, _ := errorCode(err); code == "NoSuchObjectLockConfiguration" {
 			return nil // an object in a lock bucket, without retention

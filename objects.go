@@ -46,6 +46,9 @@ const maxSinglePut = 5 << 30
 // s3-list-api-version=v1), reading storage classes from the listing. After an
 // error it yields the error and stops.
 func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
+	if d.viewing() {
+		return d.listAt(ctx) // versions.go
+	}
 	return func(yield func(FileInfo, error) bool) {
 		var token *string
 		tokens := map[string]bool{} // a server going round in circles ends the listing
@@ -190,7 +193,12 @@ func storageClass(s string) string {
 // a 400 or 501 is asked once more without it, and a different answer then
 // means the mode was refused: it is not asked for again.
 func (d *Destination) headObject(ctx context.Context, c *s3.Client, key string) (*s3.HeadObjectOutput, error) {
-	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key}
+	return d.headVersion(ctx, c, key, nil)
+}
+
+// headVersion is headObject of one version (nil: the current one).
+func (d *Destination) headVersion(ctx context.Context, c *s3.Client, key string, version *string) (*s3.HeadObjectOutput, error) {
+	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, VersionId: version}
 	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if d.noChecksumMode.Load() {
 		return c.HeadObject(ctx, in)
@@ -230,6 +238,9 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	if err != nil {
 		return FileInfo{}, err
 	}
+	if d.viewing() {
+		return d.statAt(ctx, name, key) // versions.go
+	}
 	var out *s3.HeadObjectOutput
 	err = d.do(ctx, "stat", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 		out, err = d.headObject(ctx, c, key)
@@ -251,6 +262,11 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	if err != nil {
 		return FileInfo{}, err
 	}
+	return d.headInfo(name, out), nil
+}
+
+// headInfo is the FileInfo of a HEAD answer.
+func (d *Destination) headInfo(name string, out *s3.HeadObjectOutput) FileInfo {
 	fi := FileInfo{
 		Name:     name,
 		Size:     aws.ToInt64(out.ContentLength),
@@ -262,13 +278,16 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 	s := archiveState{class: storageClass(string(out.StorageClass)), tierStatus: string(out.ArchiveStatus)}
 	s.restoring, s.restoredUntil = parseRestoreHeader(aws.ToString(out.Restore))
 	d.apply(&fi, s)
-	return fi, nil
+	return fi
 }
 
 // Delete removes the object. Deleting an object that does not exist succeeds.
 func (d *Destination) Delete(ctx context.Context, name string) error {
 	key, err := validateName("delete", d.bucket, d.prefix, name)
 	if err != nil {
+		return err
+	}
+	if err := d.readOnly("delete", key); err != nil {
 		return err
 	}
 	err = d.do(ctx, "delete", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {

@@ -66,6 +66,9 @@ type config struct {
 	requestChecksum       string // "", "when_supported", "when_required"
 	responseChecksum      string
 
+	// What is read (versions.go): a point-in-time view; zero: the latest.
+	versionAt time.Time
+
 	// The SDK underneath (client.go) and logging.
 	s3Options  []func(*s3.Options)
 	httpClient *http.Client

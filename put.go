@@ -43,6 +43,9 @@ func (d *Destination) Put(ctx context.Context, name string, r io.Reader, opts ..
 	if err != nil {
 		return err
 	}
+	if err := d.readOnly("put", key); err != nil {
+		return err
+	}
 	if isNil(r) {
 		return invalid("put", d.bucket, key, "the reader is nil")
 	}

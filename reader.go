@@ -75,14 +75,18 @@ type reader struct {
 }
 
 func (d *Destination) newReader(ctx context.Context, op, key, name string, rng *byteRange) (io.ReadCloser, error) {
+	version, err := d.viewVersion(ctx, op, key) // nil outside a view
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	ctx, idle := d.idleTimeout(ctx)
 	var b *objectBody
-	err := d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
+	err = d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 		idle.begin()
 		defer idle.end()
 		var err error
-		b, err = d.open(ctx, c, op, key, name, rng)
+		b, err = d.open(ctx, c, op, key, name, version, rng)
 		return err
 	})
 	if err != nil {

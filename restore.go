@@ -60,7 +60,7 @@ func (d *Destination) Restore(ctx context.Context, name string, opt RestoreOptio
 	if err != nil {
 		return invalid("restore", d.bucket, key, "%v", err)
 	}
-	fi, err := d.Stat(ctx, name)
+	fi, version, err := d.restoreTarget(ctx, name, key) // in a view, the version it sees
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (d *Destination) Restore(ctx context.Context, name string, opt RestoreOptio
 		req.Days = aws.Int32(int32(days))
 	}
 	err = d.do(ctx, "restore", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: &d.bucket, Key: &key, RestoreRequest: req})
+		_, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: &d.bucket, Key: &key, VersionId: version, RestoreRequest: req})
 		return err
 	})
 	if code, _ := errorCode(err); code == "RestoreAlreadyInProgress" || code == "ObjectAlreadyInActiveTierError" {

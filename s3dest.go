@@ -43,6 +43,7 @@ type Destination struct {
 	copyNoSums      atomic.Bool  // multipart copies without checksums: the server's part checksums are wrong
 	etagRule        atomic.Int32 // the server's multipart ETags: etagRuleUnknown, etagRuleHolds or etagRuleFails
 	noChecksumMode  atomic.Bool  // x-amz-checksum-mode on HEAD and GET (headObject, get)
+	versioned       atomic.Bool  // the bucket keeps versions: GetBucketVersioning said so (checkVersioned)
 
 	parts sync.Pool  // *[]byte part buffers of finished uploads, for the next ones
 	mem   *memBudget // the part buffers all Puts hold (WithMemoryLimit)
@@ -207,6 +208,7 @@ func (d *Destination) String() string {
 		RequestChecksum: c.requestChecksum, ResponseChecksum: c.responseChecksum,
 		ServerSideEncryption: c.sse.Type, SSEKMSKeyID: c.sse.KMSKeyID,
 		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
+		VersionAt: c.versionAt,
 	}
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID

@@ -35,6 +35,7 @@ type URL struct {
 	Profile      string        // profile: a profile of the AWS config files, for the default chain
 	Anonymous    bool          // anonymous: unsigned requests, for public buckets
 	LockDuration time.Duration // remote-file-lock-duration: lock each upload this long; 0: no lock
+	VersionAt    time.Time     // s3-version-at: a read-only view of the bucket as it stood then (WithVersionAt)
 
 	// SDK settings (s3-disable-chunk-encoding, s3-disable-payload-signing and
 	// the s3-ext-* names).
@@ -287,6 +288,7 @@ func (u *URL) Options() []Option {
 		c.requestChecksum = u.RequestChecksum
 		c.responseChecksum = u.ResponseChecksum
 		c.lockFor = u.LockDuration
+		c.versionAt = u.VersionAt
 	}}
 	if u.ServerSideEncryption != "" || u.SSEKMSKeyID != "" {
 		opts = append(opts, WithServerSideEncryption(SSE{Type: u.ServerSideEncryption, KMSKeyID: u.SSEKMSKeyID}))

@@ -181,6 +181,9 @@ var urlOptions = []urlOption{
 			s.u.customerKey = &key
 			return nil
 		}},
+	{name: "s3-version-at",
+		set: func(s *parseState, v string) error { return parseVersionAt(v, &s.u.VersionAt) },
+		get: func(u *URL) (string, bool) { return fmtVersionAt(u.VersionAt) }},
 	{name: "short-timeout",
 		set: func(s *parseState, v string) error { return parseTimeout(v, &s.u.Timeouts.Short) },
 		get: func(u *URL) (string, bool) { return fmtTimeout(u.Timeouts.Short) }},

@@ -142,7 +142,7 @@ var (
 // bodyVerifier picks what to check a whole-object GetObject body against;
 // nil when there is nothing (the length is still checked). c and key serve
 // the HEAD ?partNumber requests a multipart layout may need.
-func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput) *verifier {
+func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string, version *string, out *s3.GetObjectOutput) *verifier {
 	for _, f := range flexibleSums {
 		if v := aws.ToString(f.get(out)); v != "" && !strings.Contains(v, "-") {
 			return &verifier{what: f.algo, want: v, newH: f.h, h: f.h(), encode: b64, trusted: true}
@@ -151,7 +151,7 @@ func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string
 	size := aws.ToInt64(out.ContentLength)
 	for _, f := range flexibleSums {
 		if m := compositeSum.FindStringSubmatch(aws.ToString(f.get(out))); m != nil {
-			return d.partsVerifier(ctx, c, key, out, size, m[2], "composite "+f.algo, m[0], f.h, b64, true)
+			return d.partsVerifier(ctx, c, key, version, out, size, m[2], "composite "+f.algo, m[0], f.h, b64, true)
 		}
 	}
 	etag := strings.ToLower(strings.Trim(aws.ToString(out.ETag), `"`))
@@ -170,7 +170,7 @@ func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string
 		// object (its metadata says so); elsewhere a match teaches it and a
 		// mismatch proves nothing.
 		trusted := d.etagRule.Load() == etagRuleHolds || strings.Contains(out.Metadata[partsMeta], md5ETagMark)
-		return d.partsVerifier(ctx, c, key, out, size, m[1], "ETag (MD5 of the part MD5s)", etag, md5.New, hex.EncodeToString, trusted)
+		return d.partsVerifier(ctx, c, key, version, out, size, m[1], "ETag (MD5 of the part MD5s)", etag, md5.New, hex.EncodeToString, trusted)
 	}
 	return nil
 }
@@ -201,13 +201,13 @@ func (d *Destination) learnETagRule(holds bool) {
 
 // partsVerifier is a verifier of a multipart digest over n parts, or nil
 // when the part boundaries cannot be known.
-func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key string, out *s3.GetObjectOutput, size int64,
+func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key string, version *string, out *s3.GetObjectOutput, size int64,
 	count, what, want string, h func() hash.Hash, encode func([]byte) string, trusted bool) *verifier {
 	n, err := strconv.Atoi(count)
 	if err != nil || n < 1 || n > maxParts {
 		return nil
 	}
-	sizes, asked := d.partLayout(ctx, c, key, out.Metadata[partsMeta], size, n)
+	sizes, asked := d.partLayout(ctx, c, key, version, out.Metadata[partsMeta], size, n)
 	if sizes == nil {
 		d.log.Debug("s3dest: the parts of a multipart object are not cut as s3dest cuts them: checked for length only",
 			"key", key, "parts", n)
@@ -221,7 +221,7 @@ func (d *Destination) partsVerifier(ctx context.Context, c *s3.Client, key strin
 // its s3dest-parts metadata, else inferred from the lengths of its first
 // and last part, as s3dest cuts fixed or growing parts. nil when neither
 // fits. asked lists the parts whose length the server told.
-func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta string, size int64, n int) (sizes []int64, asked []int) {
+func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key string, version *string, meta string, size int64, n int) (sizes []int64, asked []int) {
 	layout, _, _ := strings.Cut(meta, ";")
 	if kind, rest, ok := strings.Cut(layout, ":"); ok && (kind == "fixed" || kind == "grow") {
 		base, limit, _ := strings.Cut(rest, ":")
@@ -234,7 +234,7 @@ func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta st
 			return cutParts(size, n, b, l, kind == "fixed"), nil
 		}
 	}
-	first, err := d.partLength(ctx, c, key, 1)
+	first, err := d.partLength(ctx, c, key, version, 1)
 	if err != nil || first <= 0 || first > maxPartSize {
 		return nil, nil
 	}
@@ -246,7 +246,7 @@ func (d *Destination) partLayout(ctx context.Context, c *s3.Client, key, meta st
 		if n == 1 {
 			return sizes, []int{1}
 		}
-		if last, err := d.partLength(ctx, c, key, n); err == nil && last == sizes[n-1] {
+		if last, err := d.partLength(ctx, c, key, version, n); err == nil && last == sizes[n-1] {
 			return sizes, []int{1, n}
 		}
 	}
@@ -277,9 +277,10 @@ func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
 	return sizes
 }
 
-// partLength asks the server the length of part n (HEAD ?partNumber=n).
-func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, n int) (int64, error) {
-	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n))}
+// partLength asks the server the length of part n (HEAD ?partNumber=n) of
+// the version read (nil: the current one).
+func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, version *string, n int) (int64, error) {
+	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n)), VersionId: version}
 	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	out, err := c.HeadObject(ctx, in)
 	if err != nil {
@@ -297,7 +298,7 @@ func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, 
 // an object cut otherwise than its metadata or s3dest's rules say is read
 // with its length checked, never called corrupt. Neither is an object
 // whose multipart ETag follows an unknown rule.
-func (d *Destination) corruptVerdict(ctx context.Context, c *s3.Client, key string, v *verifier) bool {
+func (d *Destination) corruptVerdict(ctx context.Context, c *s3.Client, key string, version *string, v *verifier) bool {
 	if !v.trusted {
 		d.log.Debug("s3dest: the multipart ETag does not match the MD5 of the part MD5s, which this server may not follow: "+
 			"checked for length only", "key", key)
@@ -307,7 +308,7 @@ func (d *Destination) corruptVerdict(ctx context.Context, c *s3.Client, key stri
 		if slices.Contains(v.asked, i) {
 			continue
 		}
-		if n, err := d.partLength(ctx, c, key, i); err != nil || n != v.sizes[i-1] {
+		if n, err := d.partLength(ctx, c, key, version, i); err != nil || n != v.sizes[i-1] {
 			d.log.Warn("s3dest: the parts of a multipart object are not cut as its metadata or s3dest's rules say: "+
 				"checked for length only", "key", key, "part", i)
 			return false

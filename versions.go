@@ -1,0 +1,579 @@
+package s3dest
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Versions of objects, and the point-in-time view: what a versioned bucket
+// keeps after an overwrite or a delete, read back. See the package doc,
+// "Recovering from deletion or ransomware".
+
+// WithVersionAt makes the Destination a read-only view of the bucket as it
+// stood at t. List, Stat, Get, GetRange, NewReader, NewRangeReader and
+// LockedUntil see, for each name, the version that was current at t: an
+// object deleted after t is there, one created after t is not, and one
+// overwritten after t reads its old bytes, verified as Get verifies any
+// object. The bucket must be versioned (Enabled or Suspended; object lock
+// buckets are): an unversioned one is ErrInvalid, with a hint, never an
+// empty view.
+//
+// The version current at t is the newest whose LastModified is at or
+// before t; when that is a delete marker, or no version is that old, the
+// name is absent. S3 keeps LastModified to the second, so what was written
+// within the second of t counts as written before it: choose t at least a
+// second after the last write you trust (the end of the last good backup)
+// and before the first you do not.
+//
+// The view never changes the bucket: Put, Delete, DeleteMany, Rename,
+// SetLock, CreateBucket, TestWrite and CleanupUploads fail with
+// ErrInvalid before any request. Restore restores the version the view
+// shows, and WaitRestored waits for it. Versions and GetVersion are not
+// limited to t.
+//
+// List reads ListObjectVersions, one request per page of up to 1,000
+// versions and delete markers (all of them under the prefix, so a bucket
+// with many old versions takes more pages than List without the view), and
+// holds one page at a time. Stat and the reads first find the name's
+// version with one ListObjectVersions of that name.
+//
+// The URL's s3-version-at (RFC 3339). Default: the zero time, no view (the
+// latest versions, writable).
+func WithVersionAt(t time.Time) Option {
+	return func(c *config) { c.versionAt = t }
+}
+
+// VersionAt returns the time of the point-in-time view (WithVersionAt),
+// or the zero time when the destination sees the latest versions.
+func (d *Destination) VersionAt() time.Time { return d.cfg.versionAt }
+
+// viewing reports a point-in-time view.
+func (d *Destination) viewing() bool { return !d.cfg.versionAt.IsZero() }
+
+// A Version is one version of an object, or one of its delete markers, as
+// Versions lists them.
+type Version struct {
+	VersionID    string    // the server's id, "null" for what was written while versioning was off
+	Size         int64     // bytes; 0 for a delete marker
+	ModTime      time.Time // when it was written (LastModified)
+	IsLatest     bool      // the current version: what reads without a version see (a delete marker: the object reads as deleted)
+	DeleteMarker bool      // a delete marker, written by a delete: it has no content
+	StorageClass string    // as the server reports it, "STANDARD" when it reports none; "" for a delete marker
+	Archived     bool      // in an archive class: reading it now would fail (see FileInfo.Archived)
+}
+
+// Versions yields every version and delete marker of the object, newest
+// first, in the order the server keeps them, across as many
+// ListObjectVersions pages as it takes. The bucket must be versioned
+// (Enabled or Suspended): an unversioned bucket is ErrInvalid. A name that
+// never existed yields nothing. After an error it yields the error and
+// stops.
+func (d *Destination) Versions(ctx context.Context, name string) iter.Seq2[Version, error] {
+	return func(yield func(Version, error) bool) {
+		const op = "versions"
+		key, err := validateName(op, d.bucket, d.prefix, name)
+		if err == nil {
+			err = d.checkVersioned(ctx, op)
+		}
+		if err == nil {
+			err = d.versionPages(ctx, op, key, nil, true, func(page []versionEntry) bool {
+				for _, e := range page {
+					if e.key != key || !yield(d.versionOf(e), nil) {
+						return false // past the name: it sorts first among the keys it begins
+					}
+				}
+				return true
+			})
+		}
+		if err != nil {
+			yield(Version{}, err)
+		}
+	}
+}
+
+// GetVersion writes one version of the object to w, checked as Get checks
+// the current one: its length, and its whole-object checksum where it has
+// one (ErrCorrupt when they do not match; what was written must then be
+// discarded). Versions lists the ids. An archived version fails at once
+// with ErrObjectArchived; a delete marker, or an id the object does not
+// have, is ErrObjectNotFound; an empty id is ErrInvalid, as is an
+// unversioned bucket.
+func (d *Destination) GetVersion(ctx context.Context, name, versionID string, w io.Writer) error {
+	const op = "get-version"
+	key, err := validateName(op, d.bucket, d.prefix, name)
+	if err != nil {
+		return err
+	}
+	if versionID == "" {
+		return invalid(op, d.bucket, key, "no version id: Versions lists the versions of an object")
+	}
+	if err := d.checkVersioned(ctx, op); err != nil {
+		return err
+	}
+	return d.get(ctx, op, key, name, &versionID, nil, w)
+}
+
+// readOnly refuses a write in a point-in-time view, before any request.
+func (d *Destination) readOnly(op, key string) error {
+	if !d.viewing() {
+		return nil
+	}
+	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrInvalid,
+		Err: fmt.Errorf("the destination is a point-in-time view of %s (WithVersionAt), which is read-only",
+			d.cfg.versionAt.UTC().Format(time.RFC3339)),
+		Hint: "a recovery view never changes the bucket: write through a destination opened without " +
+			"WithVersionAt (s3-version-at)"}
+}
+
+// versioningHint says how to turn versioning on, and what it cannot bring back.
+const versioningHint = "S3 keeps old versions and delete markers only in a versioned bucket: enable versioning " +
+	"(PutBucketVersioning with Status Enabled, such as aws s3api put-bucket-versioning --bucket BUCKET " +
+	"--versioning-configuration Status=Enabled) to keep what later writes and deletes replace; buckets created " +
+	"with object lock are versioned. What was overwritten or deleted before then is gone"
+
+// checkVersioned asks the bucket's versioning status, once per Destination
+// when it is on (Enabled, or Suspended, which keeps the versions it has),
+// and refuses an unversioned bucket with ErrInvalid: a view of it would be
+// the latest state, passed off as the past.
+func (d *Destination) checkVersioned(ctx context.Context, op string) error {
+	if d.versioned.Load() {
+		return nil
+	}
+	var status types.BucketVersioningStatus
+	err := d.do(ctx, op, "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		out, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &d.bucket})
+		if err == nil {
+			status = out.Status
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	switch status {
+	case types.BucketVersioningStatusEnabled, types.BucketVersioningStatusSuspended:
+		d.versioned.Store(true)
+		return nil
+	}
+	return &Error{Op: op, Bucket: d.bucket, kind: ErrInvalid,
+		Err:  errors.New("versioning is off for the bucket: it has no old versions to read"),
+		Hint: versioningHint}
+}
+
+// viewVersion returns the id of the version of key the view sees, or nil
+// outside a view. A name absent at the view's time is ErrObjectNotFound.
+func (d *Destination) viewVersion(ctx context.Context, op, key string) (*string, error) {
+	if !d.viewing() {
+		return nil, nil
+	}
+	if err := d.checkVersioned(ctx, op); err != nil {
+		return nil, err
+	}
+	var pick atPicker
+	var found *versionEntry
+	err := d.versionPages(ctx, op, key, nil, false, func(page []versionEntry) bool {
+		for _, e := range page {
+			if e.key != key {
+				return false // past the name: it sorts first among the keys it begins
+			}
+			if pick.decides(e, d.cfg.versionAt) {
+				found = &e
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil || found.marker {
+		at := d.cfg.versionAt.UTC().Format(time.RFC3339)
+		return nil, &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrObjectNotFound,
+			Err:  fmt.Errorf("no version of it was current at %s", at),
+			Hint: "it was created after that time, or deleted before it: Versions lists its versions"}
+	}
+	return &found.id, nil
+}
+
+// atPicker chooses, among the entries of one key after another, newest
+// first, the one current at a time: the first of each key written at or
+// before it. It holds the key being read only, so that a key's versions
+// may run over a page boundary.
+type atPicker struct {
+	key     string
+	decided bool
+}
+
+// decides reports whether e is the entry current at t for its key (a
+// delete marker then means the key is absent).
+func (p *atPicker) decides(e versionEntry, t time.Time) bool {
+	if e.key != p.key {
+		p.key, p.decided = e.key, false
+	}
+	if p.decided || e.modTime.After(t) {
+		return false
+	}
+	p.decided = true
+	return true
+}
+
+// listAt is List in a point-in-time view: one pass over ListObjectVersions,
+// with the prefix and delimiter List uses, yielding for each key the
+// version current at the view's time.
+func (d *Destination) listAt(ctx context.Context) iter.Seq2[FileInfo, error] {
+	return func(yield func(FileInfo, error) bool) {
+		if err := d.checkVersioned(ctx, "list"); err != nil {
+			yield(FileInfo{}, err)
+			return
+		}
+		var delim *string
+		if !d.cfg.recursiveList {
+			delim = aws.String("/")
+		}
+		var pick atPicker
+		err := d.versionPages(ctx, "list", d.prefix, delim, true, func(page []versionEntry) bool {
+			for _, e := range page {
+				if !pick.decides(e, d.cfg.versionAt) || e.marker {
+					continue
+				}
+				if fi := d.entryInfo(e); fi.Name != "" && !yield(fi, nil) { // "": the folder marker
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			yield(FileInfo{}, err)
+		}
+	}
+}
+
+// statVersion is Stat of one version: a HEAD with its id.
+func (d *Destination) statVersion(ctx context.Context, op, name, key string, version *string) (FileInfo, error) {
+	var out *s3.HeadObjectOutput
+	err := d.do(ctx, op, key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		out, err = d.headVersion(ctx, c, key, version)
+		return err
+	})
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return d.headInfo(name, out), nil
+}
+
+// statAt is Stat in a point-in-time view.
+func (d *Destination) statAt(ctx context.Context, name, key string) (FileInfo, error) {
+	version, err := d.viewVersion(ctx, "stat", key)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return d.statVersion(ctx, "stat", name, key, version)
+}
+
+// restoreTarget is what Restore restores: the current object, or in a view
+// the version the view sees, with its id.
+func (d *Destination) restoreTarget(ctx context.Context, name, key string) (FileInfo, *string, error) {
+	if !d.viewing() {
+		fi, err := d.Stat(ctx, name)
+		return fi, nil, err
+	}
+	version, err := d.viewVersion(ctx, "restore", key)
+	if err != nil {
+		return FileInfo{}, nil, err
+	}
+	fi, err := d.statVersion(ctx, "restore", name, key, version)
+	return fi, version, err
+}
+
+// versionReadError words the answer to a read of a version that is a
+// delete marker: S3 answers 405 MethodNotAllowed (with x-amz-delete-marker:
+// true), which would otherwise read as an operation the server lacks.
+func (d *Destination) versionReadError(op, key string, version *string, err error) error {
+	code, status := errorCode(err)
+	if version == nil || (code != "MethodNotAllowed" && status != http.StatusMethodNotAllowed) {
+		return err
+	}
+	return &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, kind: ErrObjectNotFound, secret: d.scrub,
+		Err:  fmt.Errorf("version %s is a delete marker, which has no content: %w", *version, err),
+		Hint: "read a version that is not a delete marker: Versions lists them"}
+}
+
+// versionEntry is one entry of a ListObjectVersions page: a version or a
+// delete marker.
+type versionEntry struct {
+	key, id string
+	modTime time.Time
+	latest  bool
+	marker  bool
+	size    int64
+	etag    string
+	class   string
+	restore *types.RestoreStatus
+}
+
+// entryInfo is the FileInfo of a version, as List gives it.
+func (d *Destination) entryInfo(e versionEntry) FileInfo {
+	return d.fileInfo(types.Object{Key: &e.key, Size: &e.size, LastModified: &e.modTime, ETag: &e.etag,
+		StorageClass: types.ObjectStorageClass(e.class), RestoreStatus: e.restore})
+}
+
+func (d *Destination) versionOf(e versionEntry) Version {
+	v := Version{VersionID: e.id, ModTime: e.modTime, IsLatest: e.latest, DeleteMarker: e.marker}
+	if !e.marker {
+		fi := d.entryInfo(e)
+		v.Size, v.StorageClass, v.Archived = fi.Size, fi.StorageClass, fi.Archived
+	}
+	return v
+}
+
+// versionPages calls fn with each page of ListObjectVersions under prefix
+// (rolled up at delim when it is not nil), each in the server's order:
+// keys ascending, each key's versions and delete markers newest first,
+// with their RestoreStatus when withRestore asks for it. fn returns false
+// to stop. An entry the server repeats from the page before is dropped,
+// as List drops repeated names.
+func (d *Destination) versionPages(ctx context.Context, op, prefix string, delim *string, withRestore bool,
+	fn func([]versionEntry) bool) error {
+	var keyMarker, idMarker *string
+	markers := map[[2]string]bool{} // a server going round in circles ends the listing
+	var prev, seen map[[2]string]bool
+	for {
+		var page []versionEntry
+		var nextKey, nextID *string
+		err := d.do(ctx, op, "", d.cfg.timeouts.List, func(ctx context.Context, c *s3.Client) error {
+			var err error
+			page, nextKey, nextID, err = d.versionPage(ctx, c, prefix, delim, keyMarker, idMarker, withRestore)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		prev, seen = seen, make(map[[2]string]bool, len(page))
+		page = slices.DeleteFunc(page, func(e versionEntry) bool {
+			id := [2]string{e.key, e.id}
+			repeat := prev[id] || seen[id]
+			seen[id] = true
+			return repeat
+		})
+		if !fn(page) || nextKey == nil {
+			return nil
+		}
+		m := [2]string{*nextKey, aws.ToString(nextID)}
+		if markers[m] {
+			return d.wrap(op, "", errors.New("the server repeated a version listing's markers: listing stopped"))
+		}
+		markers[m] = true
+		keyMarker, idMarker = nextKey, nextID
+	}
+}
+
+// versionPage fetches one page; nextKey and nextID say where the next
+// starts, nil at the end. withRestore asks for RestoreStatus as listPage
+// does, with the same fallback.
+func (d *Destination) versionPage(ctx context.Context, c *s3.Client, prefix string, delim, keyMarker, idMarker *string,
+	withRestore bool) (page []versionEntry, nextKey, nextID *string, err error) {
+	var attrs []types.OptionalObjectAttributes
+	if withRestore && !d.noRestoreStatus.Load() {
+		attrs = []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus}
+	}
+	page, nextKey, nextID, err = d.versionPageOnce(ctx, c, prefix, delim, keyMarker, idMarker, attrs)
+	if err != nil && attrs != nil && rejectsRestoreStatus(err) {
+		if page, nextKey, nextID, err2 := d.versionPageOnce(ctx, c, prefix, delim, keyMarker, idMarker, nil); err2 == nil {
+			d.noteNoRestoreStatus(err)
+			return page, nextKey, nextID, nil
+		}
+	}
+	return page, nextKey, nextID, err
+}
+
+func (d *Destination) versionPageOnce(ctx context.Context, c *s3.Client, prefix string, delim, keyMarker, idMarker *string,
+	attrs []types.OptionalObjectAttributes) ([]versionEntry, *string, *string, error) {
+	var order docOrder
+	out, err := c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &d.bucket, Prefix: &prefix, Delimiter: delim,
+		KeyMarker: keyMarker, VersionIdMarker: idMarker, OptionalObjectAttributes: attrs}, order.record)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	page := pageEntries(out, order.markers())
+	if !aws.ToBool(out.IsTruncated) {
+		return page, nil, nil, nil
+	}
+	if aws.ToString(out.NextKeyMarker) == "" {
+		return nil, nil, nil, errTruncatedListing
+	}
+	nextID := out.NextVersionIdMarker
+	if aws.ToString(nextID) == "" {
+		nextID = nil // after a common prefix
+	}
+	return page, out.NextKeyMarker, nextID, nil
+}
+
+// pageEntries returns a page's versions and delete markers in the order the
+// server sent them, which on S3 is each key's entries together, keys
+// ascending, newest first: the SDK splits them into two lists, and the
+// order between them (doc: whether each entry in turn was a delete marker)
+// says which of a version and a delete marker written in the same second
+// came last. A server whose order is not that (versitygw sends every
+// delete marker before every version), as the keys and LastModified times
+// show, gets its entries grouped by key, the latest first, then by
+// LastModified, newest first.
+func pageEntries(out *s3.ListObjectVersionsOutput, doc []bool) []versionEntry {
+	vs, ms := out.Versions, out.DeleteMarkers
+	page := make([]versionEntry, 0, len(vs)+len(ms))
+	if len(doc) == len(vs)+len(ms) && countTrue(doc) == len(ms) {
+		i, j := 0, 0
+		for _, marker := range doc {
+			if marker {
+				page = append(page, markerEntry(ms[j]))
+				j++
+			} else {
+				page = append(page, objectVersionEntry(vs[i]))
+				i++
+			}
+		}
+		if slices.IsSortedFunc(page, newestFirst) {
+			return page
+		}
+		page = page[:0]
+	}
+	for _, v := range vs {
+		page = append(page, objectVersionEntry(v))
+	}
+	for _, m := range ms {
+		page = append(page, markerEntry(m))
+	}
+	slices.SortStableFunc(page, func(a, b versionEntry) int {
+		if a.key == b.key && a.latest != b.latest {
+			if a.latest {
+				return -1
+			}
+			return 1
+		}
+		return newestFirst(a, b)
+	})
+	return page
+}
+
+// newestFirst orders entries as S3 lists them: by key, then newest first.
+func newestFirst(a, b versionEntry) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return b.modTime.Compare(a.modTime)
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+func objectVersionEntry(v types.ObjectVersion) versionEntry {
+	return versionEntry{key: aws.ToString(v.Key), id: aws.ToString(v.VersionId), modTime: aws.ToTime(v.LastModified),
+		latest: aws.ToBool(v.IsLatest), size: aws.ToInt64(v.Size), etag: aws.ToString(v.ETag),
+		class: string(v.StorageClass), restore: v.RestoreStatus}
+}
+
+func markerEntry(m types.DeleteMarkerEntry) versionEntry {
+	return versionEntry{key: aws.ToString(m.Key), id: aws.ToString(m.VersionId), modTime: aws.ToTime(m.LastModified),
+		latest: aws.ToBool(m.IsLatest), marker: true}
+}
+
+// docOrder keeps the body of a ListObjectVersions answer as the SDK reads
+// it, to learn the order of its Version and DeleteMarker elements.
+type docOrder struct {
+	body bytes.Buffer
+}
+
+// record is the call option that tees the answer's body into o.
+func (o *docOrder) record(opts *s3.Options) {
+	opts.APIOptions = append(opts.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("s3dest:VersionOrder",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
+				middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp.Body != nil {
+					o.body.Reset() // a retried request
+					resp.Body = teeBody{Reader: io.TeeReader(resp.Body, &o.body), Closer: resp.Body}
+				}
+				return out, md, err
+			}), middleware.After) // innermost: the raw body, before the SDK decodes it
+	})
+}
+
+type teeBody struct {
+	io.Reader
+	io.Closer
+}
+
+// markers returns, in document order, whether each Version or DeleteMarker
+// element of the answer was a delete marker; nil when the body was not
+// read whole.
+func (o *docOrder) markers() []bool {
+	dec := xml.NewDecoder(&o.body)
+	var seq []bool
+	depth, roots := 0, 0
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			if errors.Is(err, io.EOF) && depth == 0 && roots == 1 {
+				return seq
+			}
+			return nil
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+			if depth == 2 && (t.Name.Local == "Version" || t.Name.Local == "DeleteMarker") {
+				seq = append(seq, t.Name.Local == "DeleteMarker")
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+// parseVersionAt reads s3-version-at: an RFC 3339 time; empty means no view.
+func parseVersionAt(v string, dst *time.Time) error {
+	if v == "" {
+		*dst = time.Time{}
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return fmt.Errorf("not an RFC 3339 time: write it as 2026-11-25T12:00:00Z (or with an offset, +01:00)")
+	}
+	*dst = t
+	return nil
+}
+
+// fmtVersionAt writes s3-version-at so that parseVersionAt reads it back.
+func fmtVersionAt(t time.Time) (string, bool) {
+	if t.IsZero() {
+		return "", false
+	}
+	return t.Format(time.RFC3339Nano), true
+}
