@@ -71,6 +71,8 @@ type opts struct {
 	poll, timeout time.Duration // wait
 
 	olderThan time.Duration // cleanup
+
+	at, version string // ls, stat, get: the past of a versioned bucket (cmd_versions.go)
 }
 
 // command is one subcommand.
@@ -260,6 +262,11 @@ func (a *app) open(ctx context.Context, c *call, rawURL string) (*s3dest.Destina
 	}
 	if c.o.concurrency != 0 {
 		extra = append(extra, s3dest.WithConcurrency(c.o.concurrency))
+	}
+	if view, err := viewOption(c.o); err != nil {
+		return nil, err
+	} else if view != nil {
+		extra = append(extra, view)
 	}
 	if (c.cmd.name == "put" || c.cmd.name == "get") && a.stderrTTY && !c.o.json {
 		c.bar = &progressBar{w: a.stderr, every: a.progressEvery}

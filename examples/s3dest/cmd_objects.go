@@ -47,7 +47,7 @@ func cmdLs(ctx context.Context, c *call) error {
 func cmdStat(ctx context.Context, c *call) error {
 	fi, err := c.dest.Stat(ctx, c.args[0])
 	if err != nil {
-		return err
+		return c.pastNotFound(c.args[0], err)
 	}
 	if c.o.json {
 		writeJSON(c.stdout, toJSON(fi))
@@ -143,7 +143,7 @@ func cmdGet(ctx context.Context, c *call) error {
 		local = c.args[1]
 	}
 	if local == "-" {
-		err := c.dest.Get(ctx, name, c.stdout)
+		err := c.read(ctx, name, c.stdout)
 		c.bar.finish()
 		return err
 	}
@@ -156,7 +156,7 @@ func cmdGet(ctx context.Context, c *call) error {
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
 	cw := &countingWriter{w: tmp}
-	err = c.dest.Get(ctx, name, cw)
+	err = c.read(ctx, name, cw)
 	c.bar.finish()
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

@@ -34,10 +34,15 @@ already is left as it is.`},
 s3-recursive-list): modification time, size, storage class, name, and the
 archive state of archived, restoring and restored objects. --json prints an
 array of objects with name, size, modified, etag, storage_class, archived,
-restoring and restored_until.`},
+restoring and restored_until. --at lists the objects as they stood at a
+time, in a versioned bucket: those deleted since are back, those created
+since are not, and each shows the version current then.`,
+			flags: atFlag},
 		{name: "stat", args: "URL name", min: 1, max: 1, run: cmdStat,
 			summary: "show one object: size, time, class, checksum, archive state",
-			detail:  `Shows one object from a HEAD request. --json prints the same fields as ls --json, plus checksum.`},
+			detail: `Shows one object from a HEAD request. --json prints the same fields as ls --json, plus checksum.
+--at shows the version that was current at a time, in a versioned bucket.`,
+			flags: atFlag},
 		{name: "put", args: "URL localfile [name]", min: 1, max: 2, run: cmdPut,
 			summary: "upload a file (\"-\" reads stdin); name defaults to its base name",
 			detail: `Uploads localfile as the object name (by default the file's base name). With
@@ -53,7 +58,11 @@ several at a time; a failed upload leaves nothing behind.`,
 			detail: `Downloads the object into localfile (by default its base name in the current
 directory; a directory gets the base name inside it), or to stdout with "-".
 The file is written under a temporary name and renamed once the data has
-matched the object's checksum. An archived object fails with exit code 4.`},
+matched the object's checksum. An archived object fails with exit code 4.
+In a versioned bucket, --version downloads one version ('s3dest versions'
+lists the ids), and --at the version that was current at a time: the bytes
+an object had before it was overwritten or deleted.`,
+			flags: versionFlags},
 		{name: "rm", args: "URL name...", min: 1, max: -1, run: cmdRm,
 			summary: "delete objects",
 			detail:  `Deletes the objects, up to 1,000 per request. As with S3's DELETE, a name that does not exist counts as deleted.`},
@@ -78,6 +87,15 @@ code 4) when an object is archived with no restore under way.`,
 				fs.DurationVar(&o.poll, "poll", time.Minute, "time between checks")
 				fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
 			}},
+		{name: "versions", args: "URL name", min: 1, max: 1, run: cmdVersions,
+			summary: "list an object's versions and delete markers, newest first",
+			detail: `Lists every version and delete marker of the object in a versioned bucket,
+newest first: time, size, storage class, version id, and which is the
+latest. A delete marker is what a delete leaves in front of the versions;
+when it is the latest, the object reads as deleted. 's3dest get --version ID'
+downloads a version, 's3dest ls --at TIME' lists the bucket as it stood at a
+time. --json prints an array of objects with version_id, modified, size,
+storage_class, latest, delete_marker and archived.`},
 		{name: "cleanup", args: "URL", max: 0, run: cmdCleanup,
 			summary: "abort multipart uploads abandoned under the prefix",
 			detail: `Aborts the multipart uploads under the prefix that started more than

@@ -63,6 +63,8 @@ const urlHelp = `THE DESTINATION URL
   short-timeout                       bound on calls that move no data (30s)
   list-timeout                        bound on each listing page (10m)
   read-write-timeout                  idle timeout on object bodies (30s)
+  s3-version-at                       read the bucket as it stood then, e.g. 2026-11-25T12:00:00Z;
+                                      read-only, versioned buckets only (the latest)
   s3-use-rrs                          old Duplicati option: storage class REDUCED_REDUNDANCY
   s3-european-buckets                 old Duplicati option: region eu-west-1
 
