@@ -7,9 +7,9 @@
 //
 //	go run ./examples/backup                       # demo on an in-process fake S3
 //	go run ./examples/backup backup DIR URL [--volume-class DEEP_ARCHIVE] [--block-size 1MiB] [--volume-size 50MiB]
-//	go run ./examples/backup list URL [--version TIME]
+//	go run ./examples/backup list URL [--version TIME] [--at TIME]
 //	go run ./examples/backup verify URL [--sample N]
-//	go run ./examples/backup restore URL FILE DEST [--version TIME] [--tier Bulk] [--days N] [--poll 1m]
+//	go run ./examples/backup restore URL FILE DEST [--version TIME] [--at TIME] [--tier Bulk] [--days N] [--poll 1m]
 //
 // URL is a destination URL in Duplicati's grammar, for example
 // s3://my-bucket/laptop?s3-location-constraint=eu-west-1&aws-access-key-id=...&aws-secret-access-key=...
@@ -31,7 +31,10 @@
 // restore reads the list and the indexes (always readable), finds the
 // volumes that hold the file's blocks, restores the archived ones among
 // them and waits until they are readable, then downloads them, checks every
-// block's SHA-256 and the file's, and writes the file.
+// block's SHA-256 and the file's, and writes the file. With --at it reads
+// the backup as it stood at that time, from a versioned bucket's old
+// versions: what ransomware or a bad prune has overwritten or deleted
+// since is read back, never written (list --at shows what was there).
 //
 // # Remote layout
 //
@@ -88,9 +91,10 @@ const usage = `usage:
   backup                                  run the demo on an in-process fake S3
   backup demo                             the same
   backup backup DIR URL [flags]           back up a directory
-  backup list URL [--version V]           list versions, volumes and files
+  backup list URL [--version V] [--at T]  list versions, volumes and files
   backup verify URL [--sample N]          check the backup; archived volumes are skipped
-  backup restore URL FILE DEST [flags]    restore one file (restoring archived volumes first)
+  backup restore URL FILE DEST [flags]    restore one file (restoring archived volumes first);
+                                          --at T restores it as the backup stood at time T
 
 URL is an s3:// destination URL, as Duplicati writes it. Flags may come before
 or after the arguments; run a command with -h for its flags.
@@ -134,8 +138,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	case "list":
 		version := fset.String("version", "", "version to show the files of: a dlist name or its time (default: the latest)")
+		at := fset.String("at", "", "list the backup as it stood at this RFC 3339 time (a versioned bucket)")
 		nargs, act = 1, func(pos []string) error {
-			r, err := open(pos[0], "")
+			view, err := atOptions(*at, stdout)
+			if err != nil {
+				return err
+			}
+			r, err := open(pos[0], "", view...)
 			if err != nil {
 				return err
 			}
@@ -158,8 +167,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fset.IntVar(&opt.days, "days", 1, "days restored volumes stay readable")
 		fset.DurationVar(&opt.poll, "poll", time.Minute, "how often to look at restores in progress")
 		fset.DurationVar(&opt.wait, "wait", 48*time.Hour, "longest wait for restores (Deep Archive takes up to 12h, Bulk 48h); 0: no limit")
+		at := fset.String("at", "", "restore as the backup stood at this RFC 3339 time, such as 2026-11-25T12:00:00Z: "+
+			"what was overwritten or deleted since is read from the bucket's old versions (a versioned bucket)")
 		nargs, act = 3, func(pos []string) error {
-			r, err := open(pos[0], "")
+			view, err := atOptions(*at, stdout)
+			if err != nil {
+				return err
+			}
+			r, err := open(pos[0], "", view...)
 			if err != nil {
 				return err
 			}
