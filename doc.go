@@ -81,6 +81,7 @@
 //	short-timeout                      bound on calls that move no data; default 30s
 //	list-timeout                       bound on each listing page; default 10m
 //	read-write-timeout                 idle timeout on object bodies; default 30s
+//	s3-version-at                      a read-only view of the bucket as it stood then, RFC 3339 (WithVersionAt)
 //	s3-european-buckets                removed from Duplicati: region eu-west-1
 //	s3-use-rrs                         removed from Duplicati: storage class REDUCED_REDUNDANCY
 //
@@ -416,7 +417,76 @@
 // removed after its lock ends. Lock requests and locked uploads carry Content-MD5, which
 // lock buckets on servers without flexible checksums require; for a single
 // PUT that costs one MD5 pass over the data. A bucket without object lock
-// answers InvalidRequest: ErrInvalid, with a hint.
+// answers InvalidRequest: ErrInvalid, with a hint. Reading those versions
+// back is the next section.
+//
+// # Recovering from deletion or ransomware
+//
+// A versioned bucket keeps what a write replaces: an overwrite keeps the
+// old version, a delete puts a delete marker in front of it. Object lock
+// (remote-file-lock-duration, SetLock) keeps those versions from being
+// removed before their lock ends, by an attacker holding the backup's keys
+// and by a buggy prune alike; lock buckets are versioned. Nothing written
+// before versioning was enabled has old versions: enable it, or create the
+// bucket with object lock, before you need it.
+//
+// To read a backup as it stood before the damage:
+//
+//  1. Find a time T after the last good backup ended and before the
+//     damage began. Versions lists an object's versions and delete
+//     markers, newest first, with their times: the first version of a
+//     file the ransomware rewrote, or the delete markers of a prune, date
+//     the damage.
+//  2. Open a view: WithVersionAt(T), or s3-version-at=T (RFC 3339) in the
+//     URL. List, Stat, Get, GetRange and the readers then see each name as
+//     it was at T: deleted objects are back, those created later are not,
+//     overwritten ones read their old bytes, verified as Get verifies. An
+//     archived version fails with ErrObjectArchived; Restore and
+//     WaitRestored bring it back as they do a current one.
+//  3. Copy what the view reads to a Destination opened without it: the
+//     same bucket (writing the old bytes as new current versions), another
+//     prefix or another bucket. The view itself is read-only: every write
+//     is ErrInvalid before any request, so a recovery cannot damage the
+//     bucket further.
+//
+// In code, with dest a Destination opened without the view:
+//
+//	past, err := s3dest.Open(ctx, rawURL, s3dest.WithVersionAt(t))
+//	...
+//	for fi, err := range past.List(ctx) {
+//		...
+//		r, err := past.NewReader(ctx, fi.Name)
+//		...
+//		err = dest.Put(ctx, fi.Name, r)
+//		r.Close()
+//	}
+//
+// A version counts from its LastModified time, which S3 keeps to the
+// second: the view at T shows, for each name, the newest version written
+// at or before T, and nothing where that is a delete marker. What was
+// written within T's second counts as written before it, so choose T at
+// least a second after the last write you trust. GetVersion reads one
+// version by its id, outside any view. The bucket must be versioned
+// (Enabled, or Suspended, which keeps the versions it has): an unversioned
+// one is ErrInvalid with a hint, never an empty view or the present passed
+// off as the past.
+//
+// The view relies on ListObjectVersions as AWS documents it: each
+// version dated when it was written, each key's versions and delete
+// markers listed together, newest first. Measured with the behavioural
+// suite: the in-process fake (s3test, after EnableVersioning) and
+// SeaweedFS answer so, and pass all of it, multipart versions and
+// deletes within the second included. versitygw (v1.8.0, run with
+// --versioning-dir; without it, enabling versioning is refused) keeps
+// versions and serves them by id, so Versions, GetVersion and delete
+// markers work there; but its listings date an old version when it was
+// replaced rather than written, and list every delete marker before
+// every version, so no point in time can be read from them and a view
+// there is wrong (the suite pins this). rclone serve s3 keeps no versions
+// (PutBucketVersioning is 501 NotImplemented): its buckets are
+// unversioned, and the view refuses them. On any other server, check that
+// Versions dates an overwritten object's old version when it was written
+// before trusting a view.
 //
 // # Layout
 //
@@ -438,7 +508,8 @@
 //   - get.go: Get and GetRange; verify.go: checking what was read;
 //     checksum.go: CRC32C, MD5 and the server's checksum fallbacks;
 //   - glacier.go, restore.go: archive classes, Restore, WaitRestored;
-//     lock.go: object lock;
+//     lock.go: object lock; versions.go: Versions, GetVersion and the
+//     point-in-time view (WithVersionAt);
 //   - timeouts.go: Timeouts and the read-write idle timer; progress.go:
 //     Progress reports; clock.go: the clock tests replace;
 //   - errors.go: Error, the categories and their hints.
