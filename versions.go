@@ -163,7 +163,7 @@ func (d *Destination) checkVersioned(ctx context.Context, op string) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return versionPermission(err, "s3:GetBucketVersioning")
 	}
 	switch status {
 	case types.BucketVersioningStatusEnabled, types.BucketVersioningStatusSuspended:
@@ -301,11 +301,31 @@ func (d *Destination) restoreTarget(ctx context.Context, name, key string) (File
 	return fi, version, err
 }
 
+// versionPermissions are what reading old versions takes in an IAM policy,
+// beyond what a backup's reads and writes do.
+const versionPermissions = "s3:GetBucketVersioning, s3:ListBucketVersions and s3:GetObjectVersion"
+
+// versionPermission names, in an access-denied error of a version call,
+// the permission it takes: a backup's keys often have the plain ones only.
+func versionPermission(err error, perm string) error {
+	var e *Error
+	if errors.Is(err, ErrAccessDenied) && errors.As(err, &e) {
+		e.Hint = "this takes the permission " + perm + " (reading old versions takes " + versionPermissions + "); " + e.Hint
+	}
+	return err
+}
+
 // versionReadError words the answer to a read of a version that is a
 // delete marker: S3 answers 405 MethodNotAllowed (with x-amz-delete-marker:
-// true), which would otherwise read as an operation the server lacks.
+// true), which would otherwise read as an operation the server lacks. A
+// refused read of a version names the permission it takes.
 func (d *Destination) versionReadError(op, key string, version *string, err error) error {
 	code, status := errorCode(err)
+	if version != nil && (code == "AccessDenied" || status == http.StatusForbidden && code == "") {
+		return &Error{Op: op, Bucket: d.bucket, Key: key, Code: code, kind: ErrAccessDenied, Err: err, secret: d.scrub,
+			Hint: "reading a version takes the permission s3:GetObjectVersion (and, for an object written with a " +
+				"customer key, that key); " + hints[ErrAccessDenied]}
+	}
 	if version == nil || (code != "MethodNotAllowed" && status != http.StatusMethodNotAllowed) {
 		return err
 	}
@@ -362,7 +382,7 @@ func (d *Destination) versionPages(ctx context.Context, op, prefix string, delim
 			return err
 		})
 		if err != nil {
-			return err
+			return versionPermission(err, "s3:ListBucketVersions")
 		}
 		prev, seen = seen, make(map[[2]string]bool, len(page))
 		page = slices.DeleteFunc(page, func(e versionEntry) bool {

@@ -716,3 +716,38 @@ func TestVersionAtURL(t *testing.T) {
 		t.Errorf("an empty s3-version-at: %v, %v; want no view", u, err)
 	}
 }
+
+// TestVersionPermissions: a refused version call names the IAM permission
+// it takes, which a backup's keys often lack.
+func TestVersionPermissions(t *testing.T) {
+	c := newFakeClock()
+	srv := versionedFake(t, c)
+	d := newDest(t, srv)
+	put(t, d, "a", "data")
+	id := versionsOf(t, d, "a")[0].VersionID
+	for _, tc := range []struct {
+		refuse func(q map[string][]string, method string) bool
+		call   func(d *s3dest.Destination) error
+		perm   string
+	}{
+		{func(q map[string][]string, _ string) bool { _, ok := q["versioning"]; return ok },
+			func(d *s3dest.Destination) error { _, err := d.Stat(t.Context(), "a"); return err }, "s3:GetBucketVersioning"},
+		{func(q map[string][]string, _ string) bool { _, ok := q["versions"]; return ok },
+			func(d *s3dest.Destination) error { return d.Get(t.Context(), "a", io.Discard) }, "s3:ListBucketVersions"},
+		{func(q map[string][]string, m string) bool { _, ok := q["versionId"]; return ok && m == http.MethodGet },
+			func(d *s3dest.Destination) error { return d.GetVersion(t.Context(), "a", id, io.Discard) }, "s3:GetObjectVersion"},
+	} {
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if tc.refuse(r.URL.Query(), r.Method) {
+				s3test.WriteError(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+				return true
+			}
+			return false
+		})
+		err := tc.call(newDest(t, srv, s3dest.WithVersionAt(c.Now())))
+		var e *s3dest.Error
+		if !errors.Is(err, s3dest.ErrAccessDenied) || !errors.As(err, &e) || !strings.Contains(e.Hint, tc.perm) {
+			t.Errorf("refused %s: %v, want ErrAccessDenied with a hint naming it", tc.perm, err)
+		}
+	}
+}

@@ -37,6 +37,10 @@ import (
 //     an object's current version or delete marker by its id (gofakes3
 //     would then lose the object), and copying from a version other than
 //     the current one.
+//
+// Suspended versioning (PUT ?versioning with Status Suspended) is
+// gofakes3's own: an overwrite then replaces the current version even when
+// it has an id of its own, where S3 replaces only the "null" version.
 
 // EnableVersioning turns versioning on for a bucket, as PutBucketVersioning
 // with Status Enabled does: from then on an overwrite or a delete keeps
