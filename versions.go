@@ -93,8 +93,10 @@ func (d *Destination) Versions(ctx context.Context, name string) iter.Seq2[Versi
 		if err == nil {
 			err = d.versionPages(ctx, op, key, nil, true, func(page []versionEntry) bool {
 				for _, e := range page {
+					// Past the name (it sorts first among the keys it
+					// begins), or the caller stopped.
 					if e.key != key || !yield(d.versionOf(e), nil) {
-						return false // past the name: it sorts first among the keys it begins
+						return false
 					}
 				}
 				return true
