@@ -300,6 +300,13 @@
 //	var apiErr smithy.APIError
 //	if errors.As(err, &apiErr) { ... apiErr.ErrorCode() ... }
 //
+// Its message leads with what happened and what to do, and ends with the
+// request id S3 gave, for a support ticket:
+//
+//	s3dest: get s3://backups/vol: object not found: GetObject answered 404 NoSuchKey: The specified key does not exist. [request id 4Q2...]
+//
+// %+v adds the cause as the SDK wrote it (status line, host id, retries).
+//
 // The categories are:
 //
 //	ErrBucketNotFound    the bucket does not exist

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -82,16 +83,38 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.kind.Error())
 	}
+	var requestID string
 	if e.Err != nil && e.Err != e.kind {
+		var cause string
+		cause, requestID = shortCause(e.Err)
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(cause)
 	}
 	if e.Hint != "" {
 		b.WriteString(" (")
 		b.WriteString(e.Hint)
 		b.WriteString(")")
 	}
-	msg := b.String()
+	if requestID != "" {
+		b.WriteString(" [request id ")
+		b.WriteString(requestID)
+		b.WriteString("]")
+	}
+	return e.scrub(b.String())
+}
+
+// Format prints Error for %v and %s; %+v adds the cause as the SDK wrote
+// it, with the host id and every retry, for a support ticket.
+func (e *Error) Format(f fmt.State, verb rune) {
+	msg := e.Error()
+	if verb == 'v' && f.Flag('+') && e.Err != nil && e.Err != e.kind {
+		msg += "\ncause: " + e.scrub(e.Err.Error())
+	}
+	_, _ = io.WriteString(f, msg)
+}
+
+// scrub replaces every secret of the configuration in msg.
+func (e *Error) scrub(msg string) string {
 	if e.secret != nil {
 		for _, s := range []string{e.secret.secretAccessKey, e.secret.sessionToken, e.secret.customerKey} {
 			if len(s) >= 4 {
@@ -100,6 +123,37 @@ func (e *Error) Error() string {
 		}
 	}
 	return msg
+}
+
+// shortCause is the cause's text with the SDK's long operation error
+// ("operation error S3: GetObject, https response error StatusCode: 404,
+// RequestID: ..., HostID: ..., api error NoSuchKey: ...") cut to what
+// happened ("GetObject answered 404 NoSuchKey: ..."), and the request id
+// S3 gave, for a support ticket. Wrappers around it ("part 3: ...") stay.
+func shortCause(err error) (text, requestID string) {
+	full := err.Error()
+	var oe *smithy.OperationError
+	if !errors.As(err, &oe) {
+		return full, ""
+	}
+	var re *awshttp.ResponseError
+	if errors.As(oe.Err, &re) {
+		requestID = re.ServiceRequestID()
+	}
+	var short string
+	var ae smithy.APIError
+	switch {
+	case errors.As(oe.Err, &ae) && re != nil:
+		short = fmt.Sprintf("%s answered %d %s", oe.OperationName, re.HTTPStatusCode(), ae.ErrorCode())
+		if m := ae.ErrorMessage(); m != "" {
+			short += ": " + m
+		}
+	case re != nil:
+		short = fmt.Sprintf("%s answered %d %s", oe.OperationName, re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()))
+	default:
+		short = oe.OperationName + ": " + oe.Err.Error() // no answer: the network's words
+	}
+	return strings.Replace(full, oe.Error(), short, 1), requestID
 }
 
 // Unwrap returns the category and the cause.

@@ -3,6 +3,7 @@ package s3dest_test
 import (
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -10,11 +11,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/s3test"
 )
@@ -247,5 +250,48 @@ func TestAccessDenied(t *testing.T) {
 	_, err = d.Stat(t.Context(), "x")
 	if !errors.Is(err, s3dest.ErrAccessDenied) {
 		t.Errorf("Stat: %v, want ErrAccessDenied", err)
+	}
+}
+
+// The errors users see first lead with what happened, the S3 code and what
+// to do, not the SDK's chain (status line, host id, "api error"); %+v and
+// errors.As still reach the whole cause.
+func TestErrorsLeadWithWhatHappened(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	err := d.Get(t.Context(), "missing", io.Discard)
+	msg := err.Error()
+	for _, noise := range []string{"operation error", "https response error", "HostID", "api error", "StatusCode:"} {
+		if strings.Contains(msg, noise) {
+			t.Errorf("Error() holds the SDK's %q: %s", noise, msg)
+		}
+	}
+	for _, want := range []string{"s3dest: get s3://" + bucket + "/missing: object not found", "404 NoSuchKey", "[request id "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Error() = %s, want it to hold %q", msg, want)
+		}
+	}
+	if full := fmt.Sprintf("%+v", err); !strings.Contains(full, "HostID") || !strings.HasPrefix(full, msg) {
+		t.Errorf("%%+v = %s, want Error() then the SDK's whole cause", full)
+	}
+	if fmt.Sprintf("%v", err) != msg || fmt.Sprintf("%s", err) != msg {
+		t.Error("formatting with v and s differs from Error()")
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchKey" {
+		t.Errorf("errors.As(smithy.APIError) = %v", ae)
+	}
+	// A wrapper around the SDK's error keeps its words: the part number.
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("partNumber") {
+			s3test.WriteError(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+			return true
+		}
+		return false
+	})
+	d = newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(64<<10))
+	err = d.Put(t.Context(), "big", noise(1, 200<<10))
+	if msg := fmt.Sprint(err); !regexp.MustCompile(`part \d+: UploadPart answered 403 AccessDenied: Access Denied`).MatchString(msg) {
+		t.Errorf("Put with a refused part: %s", msg)
 	}
 }
