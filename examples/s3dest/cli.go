@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -43,16 +42,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: env,
 		stdinTTY: isTerminal(stdin), stderrTTY: isTerminal(stderr), progressEvery: 100 * time.Millisecond}
 	return a.run(ctx, args)
-}
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	if !ok || file == nil {
-		return false
-	}
-	fi, err := file.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // opts holds every command's flags; each command registers the ones it has.

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+// devNull opens /dev/null, which is a character device but no terminal:
+// stdin under cron, systemd and most CI runners.
+func devNull(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestTestFromDevNull: with stdin from /dev/null, test asks nothing and
+// behaves as without a terminal (exit 3, pass --create); with --json its
+// stderr is one JSON error and nothing else.
+func TestTestFromDevNull(t *testing.T) {
+	_, raw := fake(t)
+
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"test", raw}, devNull(t), &out, &errOut, noEnv)
+	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
+	if r.code != exitNotFound || strings.Contains(r.stderr, "[y/N]") || strings.Contains(r.stderr, "Create it") {
+		t.Errorf("test with stdin from /dev/null: want exit 3 and no question; got %s", r)
+	}
+	want(t, "test < /dev/null", r.stderr, "stdin is not a terminal", "pass --create")
+
+	out.Reset()
+	errOut.Reset()
+	code = run(t.Context(), []string{"test", "--json", raw}, devNull(t), &out, &errOut, noEnv)
+	r = result{code: code, stdout: out.String(), stderr: errOut.String()}
+	if r.code != exitNotFound || strings.Contains(r.stderr, "[y/N]") || r.stdout != "" {
+		t.Errorf("test --json with stdin from /dev/null: want exit 3, no question, nothing on stdout; got %s", r)
+	}
+	if !json.Valid(errOut.Bytes()) {
+		t.Errorf("test --json with stdin from /dev/null: stderr is not pure JSON:\n%s", r.stderr)
+	}
+	j := decode[errorInfo](t, r.stderr)
+	if j.Code != "bucket_not_found" || j.Exit != exitNotFound || !strings.Contains(j.Hint, "--create") {
+		t.Errorf("test --json with stdin from /dev/null: error %+v", j)
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	file, err := os.Create(t.TempDir() + "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	var nilFile *os.File
+	for what, f := range map[string]any{"/dev/null": devNull(t), "a pipe's reader": r, "a pipe's writer": w,
+		"a file": file, "a buffer": &bytes.Buffer{}, "a strings.Reader": strings.NewReader(""), "a nil *os.File": nilFile, "nil": nil} {
+		if isTerminal(f) {
+			t.Errorf("isTerminal(%s) = true", what)
+		}
+	}
+}
