@@ -102,8 +102,9 @@ const exitHelp = `EXIT CODES
 const terminalHelp = `TERMINALS
   put and get draw a progress bar on stderr when stderr is a terminal (get
   may be writing the data itself to stdout), never with --json. test asks
-  before creating a missing bucket only when stdin is a terminal; scripts
-  pass --create.
+  before creating a missing bucket only when stdin is a terminal (not
+  /dev/null, a pipe or a file) and --json is not given; scripts pass
+  --create.
 `
 
 func longHelp() string {

@@ -52,6 +52,15 @@ func TestTestFromDevNull(t *testing.T) {
 	}
 }
 
+// fakeTerminal makes every *os.File and stream a terminal until the test
+// ends, standing in for a pty.
+func fakeTerminal(t *testing.T) {
+	t.Helper()
+	old := isTerminal
+	isTerminal = func(any) bool { return true }
+	t.Cleanup(func() { isTerminal = old })
+}
+
 func TestIsTerminal(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -70,5 +79,34 @@ func TestIsTerminal(t *testing.T) {
 		if isTerminal(f) {
 			t.Errorf("isTerminal(%s) = true", what)
 		}
+	}
+}
+
+// TestTerminalPrompts: when stdin is a terminal (the detector stood in
+// for), test asks before creating the bucket; with --json it never asks,
+// and stderr is pure JSON.
+func TestTerminalPrompts(t *testing.T) {
+	fakeTerminal(t)
+	_, raw := fake(t)
+	runIn := func(stdin string, args ...string) result {
+		var out, errOut bytes.Buffer
+		code := run(t.Context(), args, strings.NewReader(stdin), &out, &errOut, noEnv)
+		return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	}
+	r := runIn("n\n", "test", raw)
+	if r.code != exitNotFound || !strings.Contains(r.stderr, "Create it in region us-east-1? [y/N] ") {
+		t.Errorf("test on a terminal: want the question and exit 3 after no; got %s", r)
+	}
+	r = runIn("y\n", "test", "--json", raw)
+	if r.code != exitNotFound || strings.Contains(r.stderr, "[y/N]") || r.stdout != "" {
+		t.Errorf("test --json on a terminal: want exit 3 and no question; got %s", r)
+	}
+	if !json.Valid([]byte(r.stderr)) {
+		t.Errorf("test --json on a terminal: stderr is not pure JSON:\n%s", r.stderr)
+	}
+	want(t, "test --json on a terminal", decode[errorInfo](t, r.stderr).Error, "asks no questions with --json")
+	// The "y" on stdin was not read as an answer: the bucket is still missing.
+	if r := runIn("", "ls", raw); r.code != exitNotFound {
+		t.Errorf("test --json created the bucket from stdin: ls says %s", r)
 	}
 }
