@@ -39,10 +39,21 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	return master, slave
 }
 
-// TestIsTerminalPty: a real terminal is one, without a stand-in.
+// TestIsTerminalPty: a real terminal is one, without a stand-in, and its
+// width is the one it was given.
 func TestIsTerminalPty(t *testing.T) {
 	_, slave := openPty(t)
 	if !isTerminal(slave) {
 		t.Errorf("isTerminal(%s) = false", slave.Name())
+	}
+	ws := struct{ row, col, x, y uint16 }{row: 30, col: 123}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, slave.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); e != 0 {
+		t.Fatalf("TIOCSWINSZ: %v", e)
+	}
+	if got := terminalWidth(slave); got != 123 {
+		t.Errorf("terminalWidth of a 123-column pty = %d", got)
+	}
+	if got := terminalWidth(devNull(t)); got != 80 {
+		t.Errorf("terminalWidth(/dev/null) = %d, want the default 80", got)
 	}
 }
