@@ -121,7 +121,9 @@ func cmdCleanup(ctx context.Context, c *call) error {
 	if c.o.olderThan < 0 {
 		return usagef("--older-than %s: give a duration of 0 or more", c.o.olderThan)
 	}
+	c.bar.begin()
 	n, err := c.dest.CleanupUploads(ctx, c.o.olderThan)
+	c.bar.finish()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3dest/s3dest"
 )
 
@@ -52,6 +53,38 @@ func TestRenderTransfer(t *testing.T) {
 		if n := utf8.RuneCountInString(got); n > tc.width-1 {
 			t.Errorf("renderTransfer(%+v, %s, %d) is %d columns, more than %d", tc.p, tc.elapsed, tc.width, n, tc.width-1)
 		}
+	}
+}
+
+func TestRenderWait(t *testing.T) {
+	for _, tc := range []struct {
+		ready, total  int
+		next, elapsed time.Duration
+		final         bool
+		want          string
+	}{
+		{-1, 3, -1, 200 * time.Millisecond, false, "wait: checking 3 object(s), 0.2s elapsed"},
+		{1, 3, 40 * time.Second, 2*time.Minute + 10*time.Second, false, "wait: 1 of 3 readable, next check in 40s, 2m10s elapsed"},
+		{1, 3, -1, 5 * time.Second, false, "wait: 1 of 3 readable, 5.0s elapsed"},
+		{3, 3, -1, 3*time.Hour + 4*time.Minute, true, "wait: 3 of 3 readable after 3h04m"},
+		{1, 3, 0, time.Minute, true, "wait: 1 of 3 readable after 1m00s"},
+		{-1, 2, -1, 12 * time.Second, true, "wait: 2 object(s), stopped after 12s"},
+	} {
+		if got := renderWait(tc.ready, tc.total, tc.next, tc.elapsed, tc.final, 80); got != tc.want {
+			t.Errorf("renderWait(%d, %d, %s, %s, %v)\n got %q\nwant %q", tc.ready, tc.total, tc.next, tc.elapsed, tc.final, got, tc.want)
+		}
+	}
+	if got := renderWait(1, 3, time.Second, time.Second, false, 21); got != "wait: 1 of 3 readabl" {
+		t.Errorf("renderWait on 21 columns = %q", got)
+	}
+}
+
+func TestRenderCleanup(t *testing.T) {
+	if got, want := renderCleanup(2, 3*time.Second, false, 80), "cleanup: 2 upload(s) aborted so far, 3.0s elapsed"; got != want {
+		t.Errorf("renderCleanup running = %q, want %q", got, want)
+	}
+	if got, want := renderCleanup(7, 95*time.Second, true, 80), "cleanup: 7 upload(s) aborted in 1m35s"; got != want {
+		t.Errorf("renderCleanup final = %q, want %q", got, want)
 	}
 }
 
@@ -131,6 +164,7 @@ func TestProgressThrottle(t *testing.T) {
 	buf.Reset()
 	p = &progress{w: &buf, width: 80, now: clock.now}
 	p.set(func(time.Time, bool) string { return "never shown" })
+	p.begin()
 	p.finish()
 	if buf.Len() != 0 {
 		t.Errorf("finish of a line never drawn wrote %q", buf.String())
@@ -160,10 +194,10 @@ func checkLines(t *testing.T, what, stderr string) {
 	}
 }
 
-// TestProgressOnTerminal: on a terminal, put and get draw a line on
-// stderr that ends in its final state; stdout gets only the results.
+// TestProgressOnTerminal: on a terminal, put, get, wait and cleanup draw a
+// line on stderr that ends in its final state; stdout gets only results.
 func TestProgressOnTerminal(t *testing.T) {
-	_, raw := withBucket(t)
+	srv, raw := withBucket(t)
 	data := strings.Repeat("x", 3<<20)
 	r := onTerminal(t, data, false, "put", raw, "-", "p.bin")
 	want(t, "put progress", r.stderr, "\rp.bin", "100%  3.0 MiB / 3.0 MiB", "/s  in ")
@@ -181,21 +215,97 @@ func TestProgressOnTerminal(t *testing.T) {
 	if r := onTerminal(t, "", true, "get", raw, "p.bin", "-"); r.code != 0 || r.stderr != "" || r.stdout != data {
 		t.Errorf("get - with stdout on the terminal drew progress: %q", r.stderr)
 	}
+
+	srv.RestorePolls = 2
+	ok(t, "cold", "put", "--storage-class", "GLACIER", raw, "-", "cold.bin")
+	ok(t, "", "restore", raw, "cold.bin")
+	r = onTerminal(t, "", false, "wait", raw, "cold.bin", "cold.bin", "--poll", "1ms")
+	want(t, "wait progress", r.stderr, "waiting for 2 object(s) to be readable, checking every 1ms\n",
+		"\rwait: 0 of 1 readable, next check in ", "\rwait: 1 of 1 readable after ")
+	if r.code != 0 || !strings.HasSuffix(r.stderr, "\n") || r.stdout != "readable now: cold.bin, cold.bin\n" {
+		t.Errorf("wait on a terminal: %s", r)
+	}
+	checkLines(t, "wait", r.stderr)
+
+	d := open(t, raw)
+	for _, key := range []string{"pre/a.bin", "pre/b.bin"} {
+		if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: ptr("bkt"), Key: ptr(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = onTerminal(t, "", false, "cleanup", raw, "--older-than", "0")
+	want(t, "cleanup progress", r.stderr, "\rcleanup: 1 upload(s) aborted so far", "\rcleanup: 2 upload(s) aborted in ")
+	if r.code != 0 || !strings.HasSuffix(r.stderr, "\n") || !strings.HasPrefix(r.stdout, "aborted 2 incomplete") {
+		t.Errorf("cleanup on a terminal: %s", r)
+	}
+	// Nothing to abort, quickly: no line at all.
+	if r := onTerminal(t, "", false, "cleanup", raw); r.code != 0 || r.stderr != "" {
+		t.Errorf("a quick cleanup drew a line: %s", r)
+	}
+}
+
+// TestProgressAndVerboseLog: -v's log lines start on a line of their own,
+// the progress line blanked under them.
+func TestProgressAndVerboseLog(t *testing.T) {
+	_, raw := withBucket(t)
+	d := open(t, raw)
+	for _, key := range []string{"pre/a.bin", "pre/b.bin"} {
+		if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: ptr("bkt"), Key: ptr(key)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := onTerminal(t, "", false, "cleanup", "-v", raw, "--older-than", "0")
+	if r.code != 0 || strings.Count(r.stderr, "msg=\"s3dest: aborted a stale multipart upload\"") != 2 {
+		t.Fatalf("cleanup -v: %s", r)
+	}
+	for i := 0; ; {
+		j := strings.Index(r.stderr[i:], "time=")
+		if j < 0 {
+			break
+		}
+		if at := i + j; at > 0 && r.stderr[at-1] != '\n' && r.stderr[at-1] != '\r' {
+			t.Errorf("a log line starts in the middle of the progress line: %q", r.stderr[max(at-40, 0):at+5])
+		}
+		i += j + 1
+	}
+	want(t, "cleanup -v", r.stderr, "\rcleanup: 2 upload(s) aborted in ")
 }
 
 // TestNoProgressOffTerminal: with stderr not a terminal (a buffer), or with
 // --json, nothing is drawn, and --json output is JSON alone.
 func TestNoProgressOffTerminal(t *testing.T) {
-	_, raw := withBucket(t)
+	srv, raw := withBucket(t)
 	data := strings.Repeat("y", 3<<20)
+	srv.RestorePolls = 2
+	ok(t, "cold", "put", "--storage-class", "GLACIER", raw, "-", "cold.bin")
+	ok(t, "", "restore", raw, "cold.bin")
+	d := open(t, raw)
+	if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: ptr("bkt"), Key: ptr("pre/x.bin")}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Through run: the buffers are no terminals.
-	for _, args := range [][]string{{"put", raw, "-", "q.bin"}, {"get", raw, "q.bin", "-"}} {
+	for _, args := range [][]string{
+		{"put", raw, "-", "q.bin"}, {"get", raw, "q.bin", "-"}, {"cleanup", raw, "--older-than", "0"},
+	} {
 		if r := cli(t, nil, data, args...); r.code != 0 || r.stderr != "" {
 			t.Errorf("s3dest %s off a terminal wrote on stderr: %s", args[0], r)
 		}
 	}
+	if r := cli(t, nil, "", "wait", raw, "cold.bin", "--poll", "1ms"); r.code != 0 || strings.Contains(r.stderr, "\r") ||
+		r.stderr != "waiting for 1 object(s) to be readable, checking every 1ms\n" {
+		t.Errorf("wait off a terminal drew progress: %s", r)
+	}
+
 	// --json on a terminal.
-	for _, args := range [][]string{{"put", "--json", raw, "-", "j.bin"}, {"get", "--json", raw, "j.bin", t.TempDir()}} {
+	srv.SetRestoring("bkt", "pre/cold.bin", 2)
+	if _, err := d.Client().CreateMultipartUpload(t.Context(), &s3.CreateMultipartUploadInput{Bucket: ptr("bkt"), Key: ptr("pre/y.bin")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"put", "--json", raw, "-", "j.bin"}, {"get", "--json", raw, "j.bin", t.TempDir()},
+		{"wait", "--json", raw, "cold.bin", "--poll", "1ms"}, {"cleanup", "--json", raw, "--older-than", "0"},
+	} {
 		r := onTerminal(t, data, false, args...)
 		if r.code != 0 || r.stderr != "" || !json.Valid([]byte(r.stdout)) {
 			t.Errorf("s3dest %s --json on a terminal: want JSON on stdout and nothing on stderr; got %s", args[0], r)
