@@ -17,8 +17,9 @@ func commands() []*command {
 			detail: `Lists the bucket once, as Duplicati's "Test connection" does. When the bucket
 does not exist, it asks on the terminal whether to create it in the
 destination's region, creates it and tests again. --create answers yes for
-scripts; without a terminal and without --create it exits 3. --write also
-puts a small probe object, reads it back and deletes it.`,
+scripts; without a terminal, or with --json, it asks nothing and exits 3
+unless --create is given. --write also puts a small probe object, reads it
+back and deletes it.`,
 			flags: func(fs *flag.FlagSet, o *opts) {
 				fs.BoolVar(&o.create, "create", false, "create the bucket without asking when it does not exist")
 				fs.BoolVar(&o.write, "write", false, "also write, read back and delete a probe object")

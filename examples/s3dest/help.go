@@ -100,10 +100,17 @@ const exitHelp = `EXIT CODES
 `
 
 const terminalHelp = `TERMINALS
-  put and get draw a progress bar on stderr when stderr is a terminal (get
-  may be writing the data itself to stdout), never with --json. test asks
-  before creating a missing bucket only when stdin is a terminal; scripts
-  pass --create.
+  put, get, wait and cleanup show their progress on one line of stderr when
+  stderr is a terminal: put and get a bar, the bytes moved, the rate and the
+  time left; wait how many objects are readable and when it checks next;
+  cleanup how many uploads it has aborted. stderr rather than stdout,
+  because get ... - writes the data itself to stdout (and shows nothing when
+  that is the terminal too). Nothing is shown with --json, nor when stderr
+  is a file, a pipe or /dev/null.
+
+  test asks before creating a missing bucket only when stdin is a terminal
+  (not /dev/null, a pipe or a file) and --json is not given; scripts pass
+  --create.
 `
 
 func longHelp() string {
