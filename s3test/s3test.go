@@ -15,10 +15,12 @@
 // object is 403 InvalidObjectState until a restore (POST ?restore)
 // completes, HEAD answers x-amz-restore and listings RestoreStatus;
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
-// BucketAlreadyOwnedByYou. It checks no signature (any credentials pass,
+// BucketAlreadyOwnedByYou; lifecycle configurations (GET, PUT and DELETE
+// ?lifecycle), kept and checked but never applied: Archive does what a
+// transition would. It checks no signature (any credentials pass,
 // AccessKey and SecretKey make the SDK sign), knows one region and no
-// redirects, keeps no versions, object lock, lifecycle rules or encryption,
-// and holds every object in memory. SetHook puts a handler in front of it
+// redirects, keeps no versions, object lock or encryption, and holds
+// every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
 package s3test
 
@@ -90,6 +92,8 @@ type Server struct {
 	restores map[string]*restoreState // "bucket/key" -> archive state
 	uploads  map[string]*mpuState     // uploads in progress, by upload ID
 	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
+
+	lifecycles map[string]lifecycleConf // bucket -> its lifecycle configuration (lifecycle.go)
 }
 
 // NewServer starts a server on a free loopback port, over plain HTTP.
@@ -243,6 +247,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if s.serveLifecycle(w, r, bucket, key) {
+		return
+	}
 	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
 		if !verifyBody(w, r) {
 			return
