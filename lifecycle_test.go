@@ -2,6 +2,7 @@ package s3dest_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -25,10 +26,11 @@ var lifecycleTypes = cmpopts.IgnoreUnexported(types.LifecycleRule{}, types.Lifec
 	types.NoncurrentVersionTransition{}, types.NoncurrentVersionExpiration{}, types.AbortIncompleteMultipartUpload{})
 
 // rawLifecycle reads the bucket's lifecycle configuration with the SDK
-// alone; none is nil rules and ok false.
+// alone; none is nil rules and ok false. It and putRawLifecycle work in
+// Cleanup too, after t.Context has ended.
 func rawLifecycle(t *testing.T, c *s3.Client, bkt string) (rules []types.LifecycleRule, minSize types.TransitionDefaultMinimumObjectSize, ok bool) {
 	t.Helper()
-	out, err := c.GetBucketLifecycleConfiguration(t.Context(), &s3.GetBucketLifecycleConfigurationInput{Bucket: &bkt})
+	out, err := c.GetBucketLifecycleConfiguration(context.Background(), &s3.GetBucketLifecycleConfigurationInput{Bucket: &bkt})
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchLifecycleConfiguration" {
 		return nil, "", false
@@ -42,7 +44,7 @@ func rawLifecycle(t *testing.T, c *s3.Client, bkt string) (rules []types.Lifecyc
 // putRawLifecycle writes a lifecycle configuration with the SDK alone.
 func putRawLifecycle(t *testing.T, c *s3.Client, bkt string, minSize types.TransitionDefaultMinimumObjectSize, rules ...types.LifecycleRule) {
 	t.Helper()
-	_, err := c.PutBucketLifecycleConfiguration(t.Context(), &s3.PutBucketLifecycleConfigurationInput{
+	_, err := c.PutBucketLifecycleConfiguration(context.Background(), &s3.PutBucketLifecycleConfigurationInput{
 		Bucket: &bkt, LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules},
 		TransitionDefaultMinimumObjectSize: minSize,
 	}, func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported })
