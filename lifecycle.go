@@ -33,15 +33,18 @@ const (
 )
 
 // SetArchiveAfter sets the bucket's lifecycle rule that moves the objects
-// under the destination's prefix to the storage class days days after they
-// were uploaded (a transition, as S3 calls it); days 0 removes the rule,
-// whatever the class. The class is passed through as given: S3 knows GLACIER, DEEP_ARCHIVE,
-// GLACIER_IR, STANDARD_IA, ONEZONE_IA and INTELLIGENT_TIERING, in upper
-// case.
+// under the destination's prefix to class, the given number of days after
+// their upload (a transition, as S3 calls it); days 0 removes the rule,
+// whatever the class. The class is passed through as given: S3 knows
+// GLACIER, DEEP_ARCHIVE, GLACIER_IR, STANDARD_IA, ONEZONE_IA and
+// INTELLIGENT_TIERING, in upper case. To archive at once, upload in the
+// class instead (WithStorageClass, WithStorageClassFunc).
 //
-// The rule's ID is "s3dest-archive-after:" and the prefix, so that s3dest
-// finds it again; the bucket's other rules, those of other prefixes and of
-// other tools, are read and written back as they were. Removing the last
+// The rule's ID is "s3dest-archive-after:" and the prefix (its SHA-256
+// where that would pass S3's 255 characters), so that s3dest finds it
+// again; the bucket's other rules, those of other prefixes and of other
+// tools, are read and written back as they were, and so is the bucket's
+// minimum object size for transitions. Removing the last
 // rule deletes the bucket's lifecycle configuration, as S3 has no empty
 // one. A rule that is already as asked costs one read and no write.
 //
