@@ -213,6 +213,30 @@
 //		err = dest.Get(ctx, name, w)
 //	}
 //
+// # Archive rule
+//
+// Instead of uploading into an archive class, a bucket's lifecycle rule
+// can move objects there some days after their upload, as Duplicati's
+// documentation suggests: recent backups stay readable, older data goes
+// cold. SetArchiveAfter(ctx, days, class) sets that rule for the
+// destination's prefix; ArchiveAfter reads it back, 0 and "" when there is
+// none; days 0 removes it. SetArchiveAfterPrefix and ArchiveAfterPrefix do
+// the same for the names that start with a string, such as Duplicati's
+// "duplicati-b" data files, so that index and list files stay readable.
+// The rule's ID is "s3dest-archive-after:" and its key prefix (a SHA-256
+// of it past S3's 255 characters); every other rule of the bucket, and
+// its minimum object size for transitions, is written back as it was
+// read, and removing the last rule deletes the configuration, as S3 has no
+// empty one. Days are 0 to 36500 and the class is passed through, both
+// checked before any request; AWS moves objects to STANDARD_IA and
+// ONEZONE_IA only after 30 days or more, and by default leaves objects
+// under 128 KiB where they are. The write carries Content-MD5, as for
+// object lock. Reading and changing rules needs the bucket permissions
+// s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration. A server
+// without transition rules answers NotImplemented: ErrNotSupported, with a
+// hint to upload in the archive class instead (versitygw, SeaweedFS and
+// rclone serve s3 have none).
+//
 // # Large objects
 //
 // Put streams any io.Reader. When the length is known (Len, Size, a seeker
@@ -445,7 +469,7 @@
 //   - get.go: Get and GetRange; verify.go: checking what was read;
 //     checksum.go: CRC32C, MD5 and the server's checksum fallbacks;
 //   - glacier.go, restore.go: archive classes, Restore, WaitRestored;
-//     lock.go: object lock;
+//     lifecycle.go: the archive rule; lock.go: object lock;
 //   - timeouts.go: Timeouts and the read-write idle timer; progress.go:
 //     Progress reports; clock.go: the clock tests replace;
 //   - errors.go: Error, the categories and their hints.

@@ -240,7 +240,7 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrWrongRegion, code
 	case "InvalidBucketName", "InvalidStorageClass", "InvalidArgument", "InvalidRequest",
 		"InvalidLocationConstraint", "IllegalLocationConstraintException", "KeyTooLongError",
-		"InvalidDigest", "InvalidRange":
+		"InvalidDigest", "InvalidRange", "MalformedXML":
 		return ErrInvalid, code
 	case "NotImplemented", "MethodNotAllowed", "XAdminMethodNotSupported":
 		return ErrNotSupported, code
@@ -309,6 +309,9 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 		return "the server cannot list multipart uploads: abort stale ones with the server's own tools"
 	}
 	if h := d.lockHint(op, code); h != "" {
+		return h
+	}
+	if h := d.lifecycleHint(op, kind, code); h != "" {
 		return h
 	}
 	if slices.Contains(folderClash, code) {

@@ -17,11 +17,13 @@
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
 // BucketAlreadyOwnedByYou; server-side encryption headers checked and
 // answered, SSE-C keys required on every read and refused over plain HTTP
-// (NewTLSServer serves HTTPS). It checks no signature (any credentials
-// pass, AccessKey and SecretKey make the SDK sign), knows one region and
-// no redirects, keeps no versions, object lock or lifecycle rules, stores
-// no ciphertext (under SSE-KMS and SSE-C its ETags stay MD5s, where S3's
-// are not), and holds every object in memory. SetHook puts a handler in front of it
+// (NewTLSServer serves HTTPS); lifecycle configurations (GET, PUT and
+// DELETE ?lifecycle), kept and checked but never applied: Archive does
+// what a transition would. It checks no signature (any credentials pass,
+// AccessKey and SecretKey make the SDK sign), knows one region and no
+// redirects, keeps no versions or object lock, stores no ciphertext (under
+// SSE-KMS and SSE-C its ETags stay MD5s, where S3's are not), and holds
+// every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
 package s3test
 
@@ -94,6 +96,8 @@ type Server struct {
 	uploads  map[string]*mpuState     // uploads in progress, by upload ID
 	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
 	enc      map[string]*encState     // "bucket/key" -> how it was encrypted
+
+	lifecycles map[string]lifecycleConf // bucket -> its lifecycle configuration (lifecycle.go)
 }
 
 // NewServer starts a server on a free loopback port, over plain HTTP.
@@ -265,6 +269,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if s.serveLifecycle(w, r, bucket, key) {
+		return
+	}
 	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
 		if !verifyBody(w, r) {
 			return

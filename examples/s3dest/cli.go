@@ -66,6 +66,8 @@ type opts struct {
 	poll, timeout time.Duration // wait
 
 	olderThan time.Duration // cleanup
+
+	names string // lifecycle
 }
 
 // command is one subcommand.
