@@ -137,6 +137,8 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 		meta = map[string]string{}
 	}
 	meta[partsMeta] = d.layoutMeta(d.copyPartSize(aws.ToInt64(head.ContentLength)), 0, true)
+	putID := newPutID() // the copy's own, not the source's
+	meta[putIDMeta] = putID
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,
@@ -147,7 +149,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	}
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
-	m := &mpu{d: d, op: "rename", key: dst}
+	m := &mpu{d: d, op: "rename", key: dst, putID: putID}
 	strongest := sumComposite
 	if sum := aws.ToString(head.ChecksumCRC32C); sum != "" && !strings.Contains(sum, "-") {
 		// The server checks that the copy assembled the source's bytes.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
@@ -149,9 +150,15 @@ func shortCause(err error) (text, requestID string) {
 			short += ": " + m
 		}
 	case re != nil:
-		short = fmt.Sprintf("%s answered %d %s", oe.OperationName, re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()))
+		// No S3 error: what went wrong with the answer (a body that could
+		// not be read, say) is the news.
+		short = fmt.Sprintf("%s answered %d %s: %v", oe.OperationName, re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()), re.Err)
 	default:
 		short = oe.OperationName + ": " + oe.Err.Error() // no answer: the network's words
+	}
+	var mae *retry.MaxAttemptsError
+	if errors.As(oe.Err, &mae) && re != nil {
+		short += fmt.Sprintf(" (after %d attempts)", mae.Attempt)
 	}
 	return strings.Replace(full, oe.Error(), short, 1), requestID
 }

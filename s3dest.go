@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -88,6 +89,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 	}
 	if err := validateConfig(&c); err != nil {
 		return fail(err)
+	}
+	if c.customerKey != nil && !plan.tls {
+		return fail(errors.New("a customer key (SSE-C) needs HTTPS: over plain HTTP it would cross the network in clear, and S3 refuses it there"))
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
 	d.scrub = secretsOf(&c)

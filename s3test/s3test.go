@@ -113,7 +113,7 @@ func NewTLSServer() *Server { return newServer(true) }
 func newServer(useTLS bool) *Server {
 	s := &Server{classes: map[string]string{}, restores: map[string]*restoreState{},
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}, enc: map[string]*encState{}}
-	s.fake = gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
+	s.fake = gofakes3.New(replacingBackend{s3mem.New()}, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
@@ -269,6 +269,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // class on overwrite or copy, where AWS reports the class of the last write.
 func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	w = blankMetadata(w)
 	if s.serveLifecycle(w, r, bucket, key) {
 		return
 	}
