@@ -46,7 +46,11 @@
 // given without a value is true; 1, on, true, yes and 0, off, false, no are
 // accepted. An option s3dest does not know is an error that names it and
 // suggests the closest known name, so a typo in s3-storage-class cannot
-// store data in the wrong class. The options, with their other spellings:
+// store data in the wrong class. An option given twice, in one spelling or
+// two (server-name and s3-server-name), must mean the same both times
+// ("true" and "1" do): different values are an error that names the
+// option, not the values, rather than one of them dropped unseen. The
+// options, with their other spellings:
 //
 //	option                             meaning
 //	aws-access-key-id                  access key id (also aws_access_key_id)

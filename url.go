@@ -142,6 +142,10 @@ func ParseURL(rawURL string) (*URL, error) {
 	// After a secret, an unknown key may be the rest of it, cut off by an
 	// unescaped '&': never shown.
 	afterSecret := userSecret != nil
+	// An option given twice must say the same both times: the values of
+	// each option met so far, with the spelling used.
+	type given struct{ key, val string }
+	seen := map[*urlOption]given{}
 	if rawQuery != "" {
 		for pair := range strings.SplitSeq(rawQuery, "&") {
 			if pair == "" {
@@ -169,7 +173,23 @@ func ParseURL(rawURL string) (*URL, error) {
 				return fail("option %s has an invalid %%-escape in its value", key)
 			}
 			afterSecret = afterSecret || o.secret
-			if err := o.set(st, strings.TrimSpace(val)); err != nil {
+			val = strings.TrimSpace(val)
+			if prev, ok := seen[o]; ok {
+				// Never silently one of two values: the one dropped may be
+				// the one meant. Neither is shown: either may be a secret.
+				same, valid := sameEffect(o, s3s, prev.val, val)
+				switch {
+				case valid && same:
+					continue
+				case valid && prev.key != key:
+					return fail("option %s is given twice (as %s and %s) with different values: give it once", o.name, prev.key, key)
+				case valid:
+					return fail("option %s is given twice with different values: give it once", o.name)
+				}
+				// An invalid value: set reports it.
+			}
+			seen[o] = given{key, val}
+			if err := o.set(st, val); err != nil {
 				if o.secret {
 					return fail("option %s: %v", key, err)
 				}

@@ -34,7 +34,7 @@ func TestParseURLSecret(t *testing.T) {
 		{"s3://USER:userpass@bucket/?auth-password=authpass&aws_secret_access_key=under", "under"},
 		{"s3://USER:userpass@bucket/?aws-secret-access-key=", "userpass"},
 		{"s3://USER:@bucket/?auth-password=authpass", "authpass"},
-		{"s3://bucket/?aws-secret-access-key=first&aws-secret-access-key=second", "second"},
+		{"s3://bucket/?aws-secret-access-key=second&aws_secret_access_key=second", "second"},
 		{"s3s://bucket/?auth-username=u&auth-password=pw", "pw"},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package s3dest
 import (
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,6 +202,17 @@ func lookupOption(name string) (*urlOption, bool) {
 		}
 	}
 	return nil, false
+}
+
+// sameEffect reports whether two values of o set the same ("true" and "1",
+// "v1" and "1"): an option given twice that way contradicts nothing. valid
+// is false when either value is refused; set then says why.
+func sameEffect(o *urlOption, s3s bool, a, b string) (same, valid bool) {
+	sa, sb := &parseState{u: &URL{}, s3s: s3s}, &parseState{u: &URL{}, s3s: s3s}
+	if o.set(sa, a) != nil || o.set(sb, b) != nil {
+		return false, false
+	}
+	return reflect.DeepEqual(sa, sb), true
 }
 
 // parseBool reads Duplicati's booleans: empty means true (the option is
