@@ -118,6 +118,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		return fail(err)
 	}
 	d.state.Store(st)
+	if names := c.noEffectLog(); len(names) > 0 {
+		d.log.Info("s3dest: options accepted for Duplicati that have no effect here", "options", strings.Join(names, ","))
+	}
 	return d, nil
 }
 
@@ -208,6 +211,7 @@ func (d *Destination) String() string {
 		ServerSideEncryption: c.sse.Type, SSEKMSKeyID: c.sse.KMSKeyID,
 		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
 	}
+	c.setTransportURL(&u)
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID
 	}
