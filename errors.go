@@ -269,9 +269,20 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	case "InvalidLocationConstraint", "IllegalLocationConstraintException":
 		return "the server cannot create the bucket in that region: set s3-location-constraint to the server's region"
 	case "SignatureDoesNotMatch":
+		if d.secretHasSpace() {
+			return "the secret access key holds a space, which is what a raw '+' in a URL's " +
+				"aws-secret-access-key= or auth-password= reads as: percent-encode each '+' of the secret as %2B"
+		}
 		return "check aws-secret-access-key, and s3-authentication-region for providers that sign for a fixed region"
 	}
 	return hints[kind]
+}
+
+// secretHasSpace reports whether the secret access key holds a space: AWS
+// secrets have none, but often a '+', which a URL query decodes to a space
+// unless it is written %2B.
+func (d *Destination) secretHasSpace() bool {
+	return d.scrub != nil && strings.Contains(d.scrub.secretAccessKey, " ")
 }
 
 // regionHint says how to reach a bucket in another region: on AWS the

@@ -249,3 +249,58 @@ func TestAccessDenied(t *testing.T) {
 		t.Errorf("Stat: %v, want ErrAccessDenied", err)
 	}
 }
+
+// A '+' written raw in a secret in the URL reads as a space, as in every
+// query string: the server then refuses the signature. The hint says to
+// percent-encode it, and shows no part of the secret.
+func TestSignatureMismatchHintForPlusInSecret(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusForbidden, "SignatureDoesNotMatch",
+			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+		return true
+	})
+	const raw = "Zq7Rw9Xk+2Pv4Lm8N" // urlSecret with a '+'
+	open := func(secret string) *s3dest.Destination {
+		return mustOpen(t, "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1"+
+			"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+secret)
+	}
+	err := open(raw).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrAccessDenied) || !strings.Contains(err.Error(), "%2B") {
+		t.Errorf("Test with a '+' read as a space in the secret: %v, want ErrAccessDenied whose hint says to write '+' as %%2B", err)
+	}
+	for _, s := range []string{raw, strings.ReplaceAll(raw, "+", " ")} {
+		if leak := urlLeak(err.Error(), s); leak != "" {
+			t.Errorf("the error shows part of the secret (%q): %v", leak, err)
+		}
+	}
+	// A secret without a space: the usual hint, no talk of '+'.
+	err = open(urlSecret).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrAccessDenied) || strings.Contains(err.Error(), "%2B") || !strings.Contains(err.Error(), "aws-secret-access-key") {
+		t.Errorf("Test with a wrong secret: %v, want ErrAccessDenied with the usual hint", err)
+	}
+}
+
+// The same on a server that checks signatures, with the test secret's
+// fourth character written as a raw '+'.
+func TestSignatureMismatchHintForPlusInSecretOnServer(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		secret := os.Getenv("S3DEST_TEST_SECRET")
+		if !tg.real() || len(secret) < 8 || !strings.Contains(tg.rawURL, "aws-secret-access-key="+secret) {
+			t.Skip("needs a real server and its secret (TestSignatureMismatchHintForPlusInSecret covers the fake)")
+		}
+		mangled := secret[:3] + "+" + secret[4:]
+		d := mustOpen(t, strings.Replace(tg.rawURL, "aws-secret-access-key="+secret, "aws-secret-access-key="+mangled, 1))
+		err := d.Test(t.Context())
+		if !errors.Is(err, s3dest.ErrAccessDenied) || !strings.Contains(err.Error(), "%2B") {
+			t.Errorf("Test with a '+' read as a space in the secret: %v, want ErrAccessDenied whose hint says to write '+' as %%2B", err)
+		}
+		// The CI secret is made of words messages use too ("secret"):
+		// look for it whole, and for its tail.
+		for _, s := range []string{secret, mangled, strings.ReplaceAll(mangled, "+", " "), secret[len(secret)-6:]} {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("the error shows the secret or a part of it (%q): %v", s, err)
+			}
+		}
+	})
+}
