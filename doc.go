@@ -32,7 +32,11 @@
 // s3s:// is the same with use-ssl=true; use-ssl, s3s:// and a scheme in
 // s3-server-name that contradict each other are an error, never a silent
 // switch to plain HTTP. The bucket is the host part, kept as
-// typed; a port there is ignored (it belongs in s3-server-name). The prefix
+// typed; a port there is ignored (it belongs in s3-server-name). Duplicati
+// 1.x wrote the S3 host there and the bucket in the path
+// (s3://s3.amazonaws.com/bucket/folder); like Duplicati now, s3dest reads
+// that host as the bucket, and when no such bucket exists the error's hint
+// names the URL to write: s3://bucket/folder?s3-server-name=HOST. The prefix
 // is the path, URL-decoded ("+" is a space, as in Duplicati), with a "/"
 // added at the end. The object key is the prefix followed by the name.
 //

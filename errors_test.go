@@ -304,3 +304,43 @@ func TestSignatureMismatchHintForPlusInSecretOnServer(t *testing.T) {
 		}
 	})
 }
+
+// Duplicati 1.x wrote s3://HOST/BUCKET/FOLDER; Duplicati reads that now,
+// as s3dest does, as a bucket named HOST. When that bucket is not found,
+// the hint names the old form and the URL to write instead.
+func TestBucketNamedLikeS3HostHint(t *testing.T) {
+	srv := withBucket(t)
+	keys := "aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey
+	for _, tc := range []struct {
+		name string
+		d    func() *s3dest.Destination
+		want []string
+	}{
+		{"AWS's global host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3.amazonaws.com/backups/my+folder?use-ssl=false&"+keys, s3dest.WithHTTPClient(srv.HTTPClient()))
+		}, []string{"Duplicati 1.x", "s3://backups/my%20folder?s3-server-name=s3.amazonaws.com", "s3://backups/my%20folder without"}},
+		{"AWS's regional host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3-eu-west-1.amazonaws.com/backups?use-ssl=false&"+keys, s3dest.WithHTTPClient(srv.HTTPClient()))
+		}, []string{"Duplicati 1.x", "s3://backups/?s3-server-name=s3-eu-west-1.amazonaws.com", "s3://backups/?s3-location-constraint=eu-west-1"}},
+		{"a provider's host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3.eu-central-1.wasabisys.com/backups/pc1?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1&"+keys)
+		}, []string{"Duplicati 1.x", "s3://backups/pc1?s3-server-name=s3.eu-central-1.wasabisys.com"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.d().Test(t.Context())
+			if !errors.Is(err, s3dest.ErrBucketNotFound) {
+				t.Fatalf("Test: %v, want ErrBucketNotFound", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Test: %v\nwant a hint with %q", err, w)
+				}
+			}
+		})
+	}
+	// Any other missing bucket keeps the usual hint.
+	err := mustOpen(t, "s3://missing-bucket/backups?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1&"+keys).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrBucketNotFound) || strings.Contains(err.Error(), "Duplicati 1.x") || !strings.Contains(err.Error(), "CreateBucket") {
+		t.Errorf("Test of a missing bucket: %v, want the usual hint", err)
+	}
+}
