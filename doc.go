@@ -181,8 +181,9 @@
 // longer than 63 characters, or dots over TLS (the wildcard certificate does
 // not match them). s3-ext-forcepathstyle (WithPathStyle) overrides both.
 //
-// CreateBucket sends the location constraint, omitted for us-east-1. A
-// bucket you already own counts as created; one another account owns is
+// CreateBucket sends the location constraint, omitted for us-east-1; when
+// the server refuses it, the hint names the region the server takes, as
+// far as its answers said. A bucket you already own counts as created; one another account owns is
 // ErrBucketNameTaken. With WithCreateBucket(true), the first Put that finds
 // the bucket missing creates it and carries on; reads, listings and deletes
 // never create a bucket.

@@ -272,7 +272,7 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	case "InvalidStorageClass":
 		return "the server refused the storage class: choose one it supports, or leave s3-storage-class empty"
 	case "InvalidLocationConstraint", "IllegalLocationConstraintException":
-		return "the server cannot create the bucket in that region: set s3-location-constraint to the server's region"
+		return d.locationHint(err)
 	case "SignatureDoesNotMatch":
 		if d.secretHasSpace() {
 			return "the secret access key holds a space, which is what a raw '+' in a URL's " +

@@ -60,6 +60,10 @@ type clientState struct {
 	home     string // the bucket's region as known: picks the AWS host
 	endpoint string // scheme://host[:port]
 	settled  bool   // the region is known: given, derived, or discovered
+	// serverRegion is the region the server named when a request went to,
+	// or was signed for, another (heal): the bucket's, or with no bucket
+	// the server's own. "" when none did.
+	serverRegion string
 }
 
 // New returns a Destination for the bucket, configured by opts. It validates
