@@ -321,6 +321,11 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	if h := d.lifecycleHint(op, kind, code); h != "" {
 		return h
 	}
+	if kind == ErrBucketNotFound {
+		if h := d.oldHostFormHint(); h != "" {
+			return h
+		}
+	}
 	if slices.Contains(folderClash, code) {
 		return "the server stores objects as files, so a name cannot also be the folder of other names " +
 			"(\"x\" and \"x/y\"): choose names that keep them apart"
@@ -331,11 +336,50 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	case "InvalidStorageClass":
 		return "the server refused the storage class: choose one it supports, or leave s3-storage-class empty"
 	case "InvalidLocationConstraint", "IllegalLocationConstraintException":
-		return "the server cannot create the bucket in that region: set s3-location-constraint to the server's region"
+		return d.locationHint(err)
 	case "SignatureDoesNotMatch":
+		if d.secretHasSpace() {
+			return "the secret access key holds a space, which is what a raw '+' in a URL's " +
+				"aws-secret-access-key= or auth-password= reads as: percent-encode each '+' of the secret as %2B"
+		}
 		return "check aws-secret-access-key, and s3-authentication-region for providers that sign for a fixed region"
 	}
 	return hints[kind]
+}
+
+// oldHostFormHint explains a missing bucket named like an S3 host: the URL
+// form of Duplicati 1.x, s3://HOST/BUCKET/FOLDER, which Duplicati removed
+// in 2024 and now reads, as s3dest does, as the bucket HOST with the
+// folder BUCKET/FOLDER. It names the URL to write instead, or returns ""
+// when the bucket is no S3 host or the folder starts with no bucket name.
+func (d *Destination) oldHostFormHint() string {
+	host := strings.ToLower(d.bucket)
+	region, isAWS := awsHostRegion(host)
+	if !isAWS && providerRegion(host) == "" &&
+		!((strings.HasPrefix(host, "s3.") || strings.HasPrefix(host, "s3-")) && strings.Count(host, ".") >= 2) {
+		return ""
+	}
+	bucket, folder, _ := strings.Cut(strings.TrimSuffix(d.prefix, "/"), "/")
+	if validateBucket(bucket) != nil {
+		return ""
+	}
+	to := "s3://" + bucket + "/" + escapePrefix(folder)
+	hint := fmt.Sprintf("the bucket name %s is an S3 host: Duplicati 1.x wrote s3://HOST/BUCKET/FOLDER, which now reads "+
+		"as the bucket HOST; write %s?s3-server-name=%s", d.bucket, to, host)
+	switch {
+	case isAWS && region != "":
+		hint += fmt.Sprintf(", or %s?s3-location-constraint=%s", to, region)
+	case isAWS:
+		hint += fmt.Sprintf(", or %s without a server name", to)
+	}
+	return hint
+}
+
+// secretHasSpace reports whether the secret access key holds a space: AWS
+// secrets have none, but often a '+', which a URL query decodes to a space
+// unless it is written %2B.
+func (d *Destination) secretHasSpace() bool {
+	return d.scrub != nil && strings.Contains(d.scrub.secretAccessKey, " ")
 }
 
 // regionHint says how to reach a bucket in another region: on AWS the

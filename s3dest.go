@@ -61,6 +61,10 @@ type clientState struct {
 	home     string // the bucket's region as known: picks the AWS host
 	endpoint string // scheme://host[:port]
 	settled  bool   // the region is known: given, derived, or discovered
+	// serverRegion is the region the server named when a request went to,
+	// or was signed for, another (heal): the bucket's, or with no bucket
+	// the server's own. "" when none did.
+	serverRegion string
 }
 
 // New returns a Destination for the bucket, configured by opts. It validates
@@ -122,6 +126,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		return fail(err)
 	}
 	d.state.Store(st)
+	if names := c.noEffectLog(); len(names) > 0 {
+		d.log.Info("s3dest: options accepted for Duplicati that have no effect here", "options", strings.Join(names, ","))
+	}
 	return d, nil
 }
 
@@ -212,6 +219,7 @@ func (d *Destination) String() string {
 		ServerSideEncryption: c.sse.Type, SSEKMSKeyID: c.sse.KMSKeyID,
 		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
 	}
+	c.setTransportURL(&u)
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID
 	}

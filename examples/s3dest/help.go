@@ -60,6 +60,19 @@ const urlHelp = `THE DESTINATION URL
   s3-ext-requestchecksumcalculation   when_supported or when_required
                                       (when_supported on AWS, when_required elsewhere)
   s3-ext-responsechecksumvalidation   when_supported or when_required (the same)
+  s3-ext-serviceurl                   http(s)://host[:port]; overrides s3-server-name
+  s3-ext-usehttp                      true: plain HTTP, false: HTTPS (use-ssl)
+  s3-ext-authenticationregion         overrides s3-authentication-region
+  s3-ext-timeout                      .NET TimeSpan (00:05:00): bound on each request
+                                      that moves no data; the shorter of it and short-timeout
+  s3-ext-readwritetimeout             .NET TimeSpan: the shorter of it and read-write-timeout
+  s3-ext-connecttimeout               bound on connecting to the server (30s)
+  s3-ext-proxyhost, s3-ext-proxyport  an HTTP proxy for every request (HTTPS_PROXY)
+  s3-ext-maxconnectionsperserver      cap on connections to the server; also
+                                      s3-ext-connectionlimit (2048)
+  s3-ext-...                          every other AWS SDK setting Duplicati writes
+                                      (s3-ext-signatureversion, s3-ext-logresponse,
+                                      s3-ext-buffersize, ...): accepted, no effect; -v names them
   short-timeout                       bound on calls that move no data (30s)
   list-timeout                        bound on each listing page (10m)
   read-write-timeout                  idle timeout on object bodies (30s)
