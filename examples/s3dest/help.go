@@ -34,7 +34,7 @@ const urlHelp = `THE DESTINATION URL
                                       also server-name (the AWS endpoint of the region)
   s3-location-constraint              the bucket's region, and where mb creates it;
                                       EU means eu-west-1 (discovered from the bucket)
-  s3-authentication-region            signing region; also s3-ext-authenticationregion
+  s3-authentication-region            signing region (s3-ext-authenticationregion overrides it)
                                       (the region)
   use-ssl                             https (true, unless s3-server-name starts with http://)
   s3-storage-class                    storage class of uploads, e.g. STANDARD_IA, GLACIER
