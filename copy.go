@@ -101,12 +101,7 @@ func copySource(bucket, key string) string {
 // bytes. Part copies name the source's ETag: a source overwritten during the
 // copy fails it instead of mixing versions.
 func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi FileInfo) error {
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, "rename", src, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, src)
-		return err
-	})
+	head, err := d.head(ctx, "rename", src)
 	if err != nil {
 		return err
 	}

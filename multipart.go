@@ -517,13 +517,7 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 // stored is the HEAD of the object the upload made, with its checksum.
 func (m *mpu) stored(ctx context.Context) (*s3.HeadObjectOutput, error) {
 	d := m.d
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, m.key)
-		return err
-	})
-	return head, err
+	return d.head(ctx, m.op, m.key)
 }
 
 // abort removes the upload and its parts, as a cleanup.

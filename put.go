@@ -455,12 +455,7 @@ func (d *Destination) objectExists(op, key string, err error) error {
 // storedIs reports whether the object stored under key is the one an
 // IfAbsent PutObject stored: it carries the Put's id.
 func (d *Destination) storedIs(ctx context.Context, key, putID string) bool {
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, "put", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, key)
-		return err
-	})
+	head, err := d.head(ctx, "put", key)
 	if err != nil {
 		return false
 	}
