@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -154,6 +155,14 @@ func httpClient(c *config) (aws.HTTPClient, error) {
 			return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", path)
 		}
 	}
+	var proxy *url.URL
+	if c.proxy != "" {
+		p, err := url.Parse("http://" + c.proxy)
+		if err != nil || p.Host == "" {
+			return nil, fmt.Errorf("s3-ext-proxyhost and s3-ext-proxyport %q: not a host and port", truncate(c.proxy, 70))
+		}
+		proxy = p
+	}
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = max(t.MaxIdleConns, maxIdleConnsPerHost)
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
@@ -162,6 +171,16 @@ func httpClient(c *config) (aws.HTTPClient, error) {
 				t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 			}
 			t.TLSClientConfig.RootCAs = pool
+		}
+		if proxy != nil {
+			t.Proxy = http.ProxyURL(proxy)
+		}
+		if c.maxConnsPerHost > 0 {
+			t.MaxConnsPerHost = c.maxConnsPerHost
+		}
+	}).WithDialerOptions(func(d *net.Dialer) {
+		if c.connectTimeout > 0 {
+			d.Timeout = c.connectTimeout
 		}
 	}), nil
 }

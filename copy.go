@@ -104,12 +104,7 @@ func copySource(bucket, key string) string {
 // bytes. Part copies name the source's ETag: a source overwritten during the
 // copy fails it instead of mixing versions.
 func (d *Destination) renameLarge(ctx context.Context, from, src, dst string, fi FileInfo) error {
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, "rename", src, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, src)
-		return err
-	})
+	head, err := d.head(ctx, "rename", src)
 	if err != nil {
 		return err
 	}
@@ -140,6 +135,8 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 		meta = map[string]string{}
 	}
 	meta[partsMeta] = d.layoutMeta(d.copyPartSize(aws.ToInt64(head.ContentLength)), 0, true)
+	putID := newPutID() // the copy's own, not the source's
+	meta[putIDMeta] = putID
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: &d.bucket, Key: &dst, Metadata: meta, ContentType: head.ContentType,
 		ContentEncoding: head.ContentEncoding, ContentDisposition: head.ContentDisposition,
@@ -150,7 +147,7 @@ func (d *Destination) copyOnce(ctx context.Context, src, dst string, fi FileInfo
 	}
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = d.uploadLock()
 	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
-	m := &mpu{d: d, op: "rename", key: dst}
+	m := &mpu{d: d, op: "rename", key: dst, putID: putID}
 	strongest := sumComposite
 	if sum := aws.ToString(head.ChecksumCRC32C); sum != "" && !strings.Contains(sum, "-") {
 		// The server checks that the copy assembled the source's bytes.

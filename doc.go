@@ -32,7 +32,11 @@
 // s3s:// is the same with use-ssl=true; use-ssl, s3s:// and a scheme in
 // s3-server-name that contradict each other are an error, never a silent
 // switch to plain HTTP. The bucket is the host part, kept as
-// typed; a port there is ignored (it belongs in s3-server-name). The prefix
+// typed; a port there is ignored (it belongs in s3-server-name). Duplicati
+// 1.x wrote the S3 host there and the bucket in the path
+// (s3://s3.amazonaws.com/bucket/folder); like Duplicati now, s3dest reads
+// that host as the bucket, and when no such bucket exists the error's hint
+// names the URL to write: s3://bucket/folder?s3-server-name=HOST. The prefix
 // is the path, URL-decoded ("+" is a space, as in Duplicati), with a "/"
 // added at the end. The object key is the prefix followed by the name.
 //
@@ -46,7 +50,11 @@
 // given without a value is true; 1, on, true, yes and 0, off, false, no are
 // accepted. An option s3dest does not know is an error that names it and
 // suggests the closest known name, so a typo in s3-storage-class cannot
-// store data in the wrong class. The options, with their other spellings:
+// store data in the wrong class. An option given twice, in one spelling or
+// two (server-name and s3-server-name), must mean the same both times
+// ("true" and "1" do): different values are an error that names the
+// option, not the values, rather than one of them dropped unseen. The
+// options, with their other spellings:
 //
 //	option                             meaning
 //	aws-access-key-id                  access key id (also aws_access_key_id)
@@ -57,7 +65,7 @@
 //	anonymous                          send unsigned requests, for public buckets
 //	s3-server-name                     endpoint: host, host:port or http(s)://host[:port] (also server-name)
 //	s3-location-constraint             the bucket's region; "EU" means eu-west-1
-//	s3-authentication-region           signing region (also s3-ext-authenticationregion)
+//	s3-authentication-region           signing region
 //	use-ssl                            https; default true, unless s3-server-name says http://
 //	s3-storage-class                   storage class of uploads, passed through
 //	s3-archive-classes                 comma list replacing the archive classes; empty: none
@@ -78,6 +86,14 @@
 //	s3-ext-maxerrorretry               retries after the first try, 0 to 100; default 2
 //	s3-ext-requestchecksumcalculation  when_supported or when_required
 //	s3-ext-responsechecksumvalidation  when_supported or when_required
+//	s3-ext-serviceurl                  http(s)://host[:port]: overrides s3-server-name
+//	s3-ext-usehttp                     true: plain HTTP, false: HTTPS (use-ssl)
+//	s3-ext-authenticationregion        overrides s3-authentication-region
+//	s3-ext-timeout                     bound on each request that moves no data
+//	s3-ext-readwritetimeout            idle timeout on object bodies
+//	s3-ext-connecttimeout              bound on connecting; default 30s
+//	s3-ext-proxyhost, s3-ext-proxyport an HTTP proxy for every request
+//	s3-ext-maxconnectionsperserver     cap on connections to the server (also s3-ext-connectionlimit)
 //	short-timeout                      bound on calls that move no data; default 30s
 //	list-timeout                       bound on each listing page; default 10m
 //	read-write-timeout                 idle timeout on object bodies; default 30s
@@ -94,6 +110,25 @@
 // seconds, a Go duration such as 1h30m, or numbers with the units s, m, h,
 // D (day), W (week), M (30 days) and Y (365 days), as in 30D or 1Y6M. A
 // timeout of 0 removes the limit.
+//
+// The s3-ext- options are Duplicati's: it turns every setting of the AWS
+// .NET SDK's AmazonS3Config into s3-ext- and the setting's name in lower
+// case, and applies them after its own options, so s3-ext-serviceurl,
+// s3-ext-usehttp and s3-ext-authenticationregion win over s3-server-name,
+// use-ssl and s3-authentication-region. An explicit use-ssl or s3s:// that
+// s3-ext-usehttp, or the scheme of s3-ext-serviceurl, contradicts is an
+// error. s3-ext-timeout applies to short-timeout and list-timeout,
+// s3-ext-readwritetimeout to read-write-timeout; with both given, the
+// shorter applies, as both limits do in Duplicati. Every other name
+// Duplicati can write, those of the SDK v3 that older configurations carry
+// included (s3-ext-signatureversion, s3-ext-logresponse,
+// s3-ext-buffersize, ...), is accepted and has no effect: New logs their
+// names once, at Info (the README lists each one and why). Values are
+// checked as .NET reads them: booleans true or false only
+// (s3-ext-forcepathstyle and the three endpoint switches also take 1, yes,
+// on and an empty value, as s3dest always did), whole numbers, an enum's
+// names, and time spans as .NET writes them (00:05:00, 1.00:00:00,
+// 00:00:30.5) or as Duplicati does (300 seconds, 5m).
 //
 // ParseURL reads a URL without any I/O; URL.Options turns it into options
 // for New, and Open(ctx, raw, opts...) is New with the URL's options followed
@@ -147,8 +182,9 @@
 // longer than 63 characters, or dots over TLS (the wildcard certificate does
 // not match them). s3-ext-forcepathstyle (WithPathStyle) overrides both.
 //
-// CreateBucket sends the location constraint, omitted for us-east-1. A
-// bucket you already own counts as created; one another account owns is
+// CreateBucket sends the location constraint, omitted for us-east-1; when
+// the server refuses it, the hint names the region the server takes, as
+// far as its answers said. A bucket you already own counts as created; one another account owns is
 // ErrBucketNameTaken. With WithCreateBucket(true), the first Put that finds
 // the bucket missing creates it and carries on; reads, listings and deletes
 // never create a bucket.
@@ -213,6 +249,30 @@
 //		...
 //		err = dest.Get(ctx, name, w)
 //	}
+//
+// # Archive rule
+//
+// Instead of uploading into an archive class, a bucket's lifecycle rule
+// can move objects there some days after their upload, as Duplicati's
+// documentation suggests: recent backups stay readable, older data goes
+// cold. SetArchiveAfter(ctx, days, class) sets that rule for the
+// destination's prefix; ArchiveAfter reads it back, 0 and "" when there is
+// none; days 0 removes it. SetArchiveAfterPrefix and ArchiveAfterPrefix do
+// the same for the names that start with a string, such as Duplicati's
+// "duplicati-b" data files, so that index and list files stay readable.
+// The rule's ID is "s3dest-archive-after:" and its key prefix (a SHA-256
+// of it past S3's 255 characters); every other rule of the bucket, and
+// its minimum object size for transitions, is written back as it was
+// read, and removing the last rule deletes the configuration, as S3 has no
+// empty one. Days are 0 to 36500 and the class is passed through, both
+// checked before any request; AWS moves objects to STANDARD_IA and
+// ONEZONE_IA only after 30 days or more, and by default leaves objects
+// under 128 KiB where they are. The write carries Content-MD5, as for
+// object lock. Reading and changing rules needs the bucket permissions
+// s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration. A server
+// without transition rules answers NotImplemented: ErrNotSupported, with a
+// hint to upload in the archive class instead (versitygw, SeaweedFS and
+// rclone serve s3 have none).
 //
 // # Large objects
 //
@@ -300,6 +360,13 @@
 //	if errors.Is(err, s3dest.ErrObjectNotFound) { ... }
 //	var apiErr smithy.APIError
 //	if errors.As(err, &apiErr) { ... apiErr.ErrorCode() ... }
+//
+// Its message leads with what happened and what to do, and ends with the
+// request id S3 gave, for a support ticket:
+//
+//	s3dest: get s3://backups/vol: object not found: GetObject answered 404 NoSuchKey: The specified key does not exist. [request id 4Q2...]
+//
+// %+v adds the cause as the SDK wrote it (status line, host id, retries).
 //
 // The categories are:
 //
@@ -508,8 +575,8 @@
 //   - get.go: Get and GetRange; verify.go: checking what was read;
 //     checksum.go: CRC32C, MD5 and the server's checksum fallbacks;
 //   - glacier.go, restore.go: archive classes, Restore, WaitRestored;
-//     lock.go: object lock; versions.go: Versions, GetVersion and the
-//     point-in-time view (WithVersionAt);
+//     lifecycle.go: the archive rule; lock.go: object lock; versions.go:
+//     Versions, GetVersion and the point-in-time view (WithVersionAt);
 //   - timeouts.go: Timeouts and the read-write idle timer; progress.go:
 //     Progress reports; clock.go: the clock tests replace;
 //   - errors.go: Error, the categories and their hints.

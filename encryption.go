@@ -4,8 +4,10 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
@@ -90,4 +92,10 @@ func secretsOf(c *config) *secret {
 		s.customerKey = c.customerKey.key
 	}
 	return &s
+}
+
+// encryptedObject reports an object whose ETag is no MD5 of its data, by
+// its own headers: SSE-KMS (the bucket's default encryption, say) or SSE-C.
+func encryptedObject(head *s3.HeadObjectOutput) bool {
+	return strings.HasPrefix(string(head.ServerSideEncryption), "aws:kms") || head.SSECustomerAlgorithm != nil
 }

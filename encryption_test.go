@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -159,7 +160,7 @@ func TestEncryptionOptionsValidated(t *testing.T) {
 // The customer key is a secret: no String, URL or error shows it.
 func TestCustomerKeyNeverShown(t *testing.T) {
 	raw := "s3://" + bucket + "/p?s3-sse-customer-key=" + strings.ReplaceAll(base64.StdEncoding.EncodeToString(customerKey), "+", "%2B") +
-		"&s3-server-name=http://127.0.0.1:1&aws-access-key-id=k&aws-secret-access-key=s"
+		"&s3-server-name=https://127.0.0.1:1&aws-access-key-id=k&aws-secret-access-key=s"
 	u, err := s3dest.ParseURL(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +170,7 @@ func TestCustomerKeyNeverShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Put(t.Context(), "x", strings.NewReader("x")) // plain HTTP to nowhere: an error
+	err = d.Put(t.Context(), "x", strings.NewReader("x")) // to nowhere: an error
 	for what, s := range map[string]string{"URL.String": u.String(), "Destination.String": d.String(), "error": err.Error()} {
 		if strings.Contains(s, b64) || strings.Contains(s, "s3-sse-customer-key") {
 			t.Errorf("%s shows the customer key: %s", what, s)
@@ -206,5 +207,21 @@ func TestEncryptionURLOptions(t *testing.T) {
 		if _, err := s3dest.ParseURL("s3://b/?" + bad); !errors.Is(err, s3dest.ErrInvalid) {
 			t.Errorf("ParseURL(%s) = %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// A customer key never crosses the network in clear: over plain HTTP the
+// Destination is refused before any request.
+func TestCustomerKeyNeedsHTTPS(t *testing.T) {
+	srv := withBucket(t)
+	_, err := s3dest.New(t.Context(), bucket, s3dest.WithServerName(srv.Endpoint), s3dest.WithCustomerKey(customerKey))
+	if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "HTTPS") {
+		t.Errorf("New with a customer key over plain HTTP = %v, want ErrInvalid naming HTTPS", err)
+	}
+	if strings.Contains(fmt.Sprint(err), base64.StdEncoding.EncodeToString(customerKey)) {
+		t.Error("the error shows the key")
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
@@ -82,16 +84,38 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.kind.Error())
 	}
+	var requestID string
 	if e.Err != nil && e.Err != e.kind {
+		var cause string
+		cause, requestID = shortCause(e.Err)
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(cause)
 	}
 	if e.Hint != "" {
 		b.WriteString(" (")
 		b.WriteString(e.Hint)
 		b.WriteString(")")
 	}
-	msg := b.String()
+	if requestID != "" {
+		b.WriteString(" [request id ")
+		b.WriteString(requestID)
+		b.WriteString("]")
+	}
+	return e.scrub(b.String())
+}
+
+// Format prints Error for %v and %s; %+v adds the cause as the SDK wrote
+// it, with the host id and every retry, for a support ticket.
+func (e *Error) Format(f fmt.State, verb rune) {
+	msg := e.Error()
+	if verb == 'v' && f.Flag('+') && e.Err != nil && e.Err != e.kind {
+		msg += "\ncause: " + e.scrub(e.Err.Error())
+	}
+	_, _ = io.WriteString(f, msg)
+}
+
+// scrub replaces every secret of the configuration in msg.
+func (e *Error) scrub(msg string) string {
 	if e.secret != nil {
 		for _, s := range []string{e.secret.secretAccessKey, e.secret.sessionToken, e.secret.customerKey} {
 			if len(s) >= 4 {
@@ -100,6 +124,43 @@ func (e *Error) Error() string {
 		}
 	}
 	return msg
+}
+
+// shortCause is the cause's text with the SDK's long operation error
+// ("operation error S3: GetObject, https response error StatusCode: 404,
+// RequestID: ..., HostID: ..., api error NoSuchKey: ...") cut to what
+// happened ("GetObject answered 404 NoSuchKey: ..."), and the request id
+// S3 gave, for a support ticket. Wrappers around it ("part 3: ...") stay.
+func shortCause(err error) (text, requestID string) {
+	full := err.Error()
+	var oe *smithy.OperationError
+	if !errors.As(err, &oe) {
+		return full, ""
+	}
+	var re *awshttp.ResponseError
+	if errors.As(oe.Err, &re) {
+		requestID = re.ServiceRequestID()
+	}
+	var short string
+	var ae smithy.APIError
+	switch {
+	case errors.As(oe.Err, &ae) && re != nil:
+		short = fmt.Sprintf("%s answered %d %s", oe.OperationName, re.HTTPStatusCode(), ae.ErrorCode())
+		if m := ae.ErrorMessage(); m != "" {
+			short += ": " + m
+		}
+	case re != nil:
+		// No S3 error: what went wrong with the answer (a body that could
+		// not be read, say) is the news.
+		short = fmt.Sprintf("%s answered %d %s: %v", oe.OperationName, re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()), re.Err)
+	default:
+		short = oe.OperationName + ": " + oe.Err.Error() // no answer: the network's words
+	}
+	var mae *retry.MaxAttemptsError
+	if errors.As(oe.Err, &mae) && re != nil {
+		short += fmt.Sprintf(" (after %d attempts)", mae.Attempt)
+	}
+	return strings.Replace(full, oe.Error(), short, 1), requestID
 }
 
 // Unwrap returns the category and the cause.
@@ -186,7 +247,7 @@ func classify(err error, bucketOp bool) (kind error, code string) {
 		return ErrWrongRegion, code
 	case "InvalidBucketName", "InvalidStorageClass", "InvalidArgument", "InvalidRequest",
 		"InvalidLocationConstraint", "IllegalLocationConstraintException", "KeyTooLongError",
-		"InvalidDigest", "InvalidRange":
+		"InvalidDigest", "InvalidRange", "MalformedXML":
 		return ErrInvalid, code
 	case "NotImplemented", "MethodNotAllowed", "XAdminMethodNotSupported":
 		return ErrNotSupported, code
@@ -257,6 +318,14 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	if h := d.lockHint(op, code); h != "" {
 		return h
 	}
+	if h := d.lifecycleHint(op, kind, code); h != "" {
+		return h
+	}
+	if kind == ErrBucketNotFound {
+		if h := d.oldHostFormHint(); h != "" {
+			return h
+		}
+	}
 	if slices.Contains(folderClash, code) {
 		return "the server stores objects as files, so a name cannot also be the folder of other names " +
 			"(\"x\" and \"x/y\"): choose names that keep them apart"
@@ -267,11 +336,50 @@ func (d *Destination) hint(op string, kind error, code string, err error) string
 	case "InvalidStorageClass":
 		return "the server refused the storage class: choose one it supports, or leave s3-storage-class empty"
 	case "InvalidLocationConstraint", "IllegalLocationConstraintException":
-		return "the server cannot create the bucket in that region: set s3-location-constraint to the server's region"
+		return d.locationHint(err)
 	case "SignatureDoesNotMatch":
+		if d.secretHasSpace() {
+			return "the secret access key holds a space, which is what a raw '+' in a URL's " +
+				"aws-secret-access-key= or auth-password= reads as: percent-encode each '+' of the secret as %2B"
+		}
 		return "check aws-secret-access-key, and s3-authentication-region for providers that sign for a fixed region"
 	}
 	return hints[kind]
+}
+
+// oldHostFormHint explains a missing bucket named like an S3 host: the URL
+// form of Duplicati 1.x, s3://HOST/BUCKET/FOLDER, which Duplicati removed
+// in 2024 and now reads, as s3dest does, as the bucket HOST with the
+// folder BUCKET/FOLDER. It names the URL to write instead, or returns ""
+// when the bucket is no S3 host or the folder starts with no bucket name.
+func (d *Destination) oldHostFormHint() string {
+	host := strings.ToLower(d.bucket)
+	region, isAWS := awsHostRegion(host)
+	if !isAWS && providerRegion(host) == "" &&
+		!((strings.HasPrefix(host, "s3.") || strings.HasPrefix(host, "s3-")) && strings.Count(host, ".") >= 2) {
+		return ""
+	}
+	bucket, folder, _ := strings.Cut(strings.TrimSuffix(d.prefix, "/"), "/")
+	if validateBucket(bucket) != nil {
+		return ""
+	}
+	to := "s3://" + bucket + "/" + escapePrefix(folder)
+	hint := fmt.Sprintf("the bucket name %s is an S3 host: Duplicati 1.x wrote s3://HOST/BUCKET/FOLDER, which now reads "+
+		"as the bucket HOST; write %s?s3-server-name=%s", d.bucket, to, host)
+	switch {
+	case isAWS && region != "":
+		hint += fmt.Sprintf(", or %s?s3-location-constraint=%s", to, region)
+	case isAWS:
+		hint += fmt.Sprintf(", or %s without a server name", to)
+	}
+	return hint
+}
+
+// secretHasSpace reports whether the secret access key holds a space: AWS
+// secrets have none, but often a '+', which a URL query decodes to a space
+// unless it is written %2B.
+func (d *Destination) secretHasSpace() bool {
+	return d.scrub != nil && strings.Contains(d.scrub.secretAccessKey, " ")
 }
 
 // regionHint says how to reach a bucket in another region: on AWS the

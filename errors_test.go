@@ -3,6 +3,7 @@ package s3dest_test
 import (
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -10,11 +11,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/s3test"
 )
@@ -247,5 +250,143 @@ func TestAccessDenied(t *testing.T) {
 	_, err = d.Stat(t.Context(), "x")
 	if !errors.Is(err, s3dest.ErrAccessDenied) {
 		t.Errorf("Stat: %v, want ErrAccessDenied", err)
+	}
+}
+
+// The errors users see first lead with what happened, the S3 code and what
+// to do, not the SDK's chain (status line, host id, "api error"); %+v and
+// errors.As still reach the whole cause.
+func TestErrorsLeadWithWhatHappened(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	err := d.Get(t.Context(), "missing", io.Discard)
+	msg := err.Error()
+	for _, noise := range []string{"operation error", "https response error", "HostID", "api error", "StatusCode:"} {
+		if strings.Contains(msg, noise) {
+			t.Errorf("Error() holds the SDK's %q: %s", noise, msg)
+		}
+	}
+	for _, want := range []string{"s3dest: get s3://" + bucket + "/missing: object not found", "404 NoSuchKey", "[request id "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Error() = %s, want it to hold %q", msg, want)
+		}
+	}
+	if full := fmt.Sprintf("%+v", err); !strings.Contains(full, "HostID") || !strings.HasPrefix(full, msg) {
+		t.Errorf("%%+v = %s, want Error() then the SDK's whole cause", full)
+	}
+	if fmt.Sprintf("%v", err) != msg || fmt.Sprintf("%s", err) != msg {
+		t.Error("formatting with v and s differs from Error()")
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchKey" {
+		t.Errorf("errors.As(smithy.APIError) = %v", ae)
+	}
+	// A wrapper around the SDK's error keeps its words: the part number.
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("partNumber") {
+			s3test.WriteError(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+			return true
+		}
+		return false
+	})
+	d = newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(64<<10))
+	err = d.Put(t.Context(), "big", noise(1, 200<<10))
+	if msg := fmt.Sprint(err); !regexp.MustCompile(`part \d+: UploadPart answered 403 AccessDenied: Access Denied`).MatchString(msg) {
+		t.Errorf("Put with a refused part: %s", msg)
+	}
+}
+
+// A '+' written raw in a secret in the URL reads as a space, as in every
+// query string: the server then refuses the signature. The hint says to
+// percent-encode it, and shows no part of the secret.
+func TestSignatureMismatchHintForPlusInSecret(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusForbidden, "SignatureDoesNotMatch",
+			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+		return true
+	})
+	const raw = "Zq7Rw9Xk+2Pv4Lm8N" // urlSecret with a '+'
+	open := func(secret string) *s3dest.Destination {
+		return mustOpen(t, "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1"+
+			"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+secret)
+	}
+	err := open(raw).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrAccessDenied) || !strings.Contains(err.Error(), "%2B") {
+		t.Errorf("Test with a '+' read as a space in the secret: %v, want ErrAccessDenied whose hint says to write '+' as %%2B", err)
+	}
+	for _, s := range []string{raw, strings.ReplaceAll(raw, "+", " ")} {
+		if leak := urlLeak(err.Error(), s); leak != "" {
+			t.Errorf("the error shows part of the secret (%q): %v", leak, err)
+		}
+	}
+	// A secret without a space: the usual hint, no talk of '+'.
+	err = open(urlSecret).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrAccessDenied) || strings.Contains(err.Error(), "%2B") || !strings.Contains(err.Error(), "aws-secret-access-key") {
+		t.Errorf("Test with a wrong secret: %v, want ErrAccessDenied with the usual hint", err)
+	}
+}
+
+// The same on a server that checks signatures, with the test secret's
+// fourth character written as a raw '+'.
+func TestSignatureMismatchHintForPlusInSecretOnServer(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		secret := os.Getenv("S3DEST_TEST_SECRET")
+		if !tg.real() || len(secret) < 8 || !strings.Contains(tg.rawURL, "aws-secret-access-key="+secret) {
+			t.Skip("needs a real server and its secret (TestSignatureMismatchHintForPlusInSecret covers the fake)")
+		}
+		mangled := secret[:3] + "+" + secret[4:]
+		d := mustOpen(t, strings.Replace(tg.rawURL, "aws-secret-access-key="+secret, "aws-secret-access-key="+mangled, 1))
+		err := d.Test(t.Context())
+		if !errors.Is(err, s3dest.ErrAccessDenied) || !strings.Contains(err.Error(), "%2B") {
+			t.Errorf("Test with a '+' read as a space in the secret: %v, want ErrAccessDenied whose hint says to write '+' as %%2B", err)
+		}
+		// The CI secret is made of words messages use too ("secret"):
+		// look for it whole, and for its tail.
+		for _, s := range []string{secret, mangled, strings.ReplaceAll(mangled, "+", " "), secret[len(secret)-6:]} {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("the error shows the secret or a part of it (%q): %v", s, err)
+			}
+		}
+	})
+}
+
+// Duplicati 1.x wrote s3://HOST/BUCKET/FOLDER; Duplicati reads that now,
+// as s3dest does, as a bucket named HOST. When that bucket is not found,
+// the hint names the old form and the URL to write instead.
+func TestBucketNamedLikeS3HostHint(t *testing.T) {
+	srv := withBucket(t)
+	keys := "aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey
+	for _, tc := range []struct {
+		name string
+		d    func() *s3dest.Destination
+		want []string
+	}{
+		{"AWS's global host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3.amazonaws.com/backups/my+folder?use-ssl=false&"+keys, s3dest.WithHTTPClient(srv.HTTPClient()))
+		}, []string{"Duplicati 1.x", "s3://backups/my%20folder?s3-server-name=s3.amazonaws.com", "s3://backups/my%20folder without"}},
+		{"AWS's regional host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3-eu-west-1.amazonaws.com/backups?use-ssl=false&"+keys, s3dest.WithHTTPClient(srv.HTTPClient()))
+		}, []string{"Duplicati 1.x", "s3://backups/?s3-server-name=s3-eu-west-1.amazonaws.com", "s3://backups/?s3-location-constraint=eu-west-1"}},
+		{"a provider's host", func() *s3dest.Destination {
+			return mustOpen(t, "s3://s3.eu-central-1.wasabisys.com/backups/pc1?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1&"+keys)
+		}, []string{"Duplicati 1.x", "s3://backups/pc1?s3-server-name=s3.eu-central-1.wasabisys.com"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.d().Test(t.Context())
+			if !errors.Is(err, s3dest.ErrBucketNotFound) {
+				t.Fatalf("Test: %v, want ErrBucketNotFound", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Test: %v\nwant a hint with %q", err, w)
+				}
+			}
+		})
+	}
+	// Any other missing bucket keeps the usual hint.
+	err := mustOpen(t, "s3://missing-bucket/backups?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1&"+keys).Test(t.Context())
+	if !errors.Is(err, s3dest.ErrBucketNotFound) || strings.Contains(err.Error(), "Duplicati 1.x") || !strings.Contains(err.Error(), "CreateBucket") {
+		t.Errorf("Test of a missing bucket: %v, want the usual hint", err)
 	}
 }

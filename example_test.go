@@ -272,3 +272,71 @@ func ExampleDestination_NewReader() {
 	// volumes: 3
 	// missing: true
 }
+
+// ExampleDestination_SetArchiveAfter sets a lifecycle rule that moves the
+// objects under the destination's prefix to Glacier 90 days after their
+// upload, reads it back and removes it. The fake server keeps the rule but
+// applies none (s3test's Archive does what a transition would); S3
+// applies rules once a day.
+func ExampleDestination_SetArchiveAfter() {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	if err := srv.CreateBucket("backups"); err != nil {
+		log.Fatal(err)
+	}
+	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if err := dest.SetArchiveAfter(ctx, 90, "GLACIER"); err != nil {
+		log.Fatal(err) // ErrNotSupported on servers without lifecycle transitions
+	}
+	days, class, err := dest.ArchiveAfter(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(dest.Prefix(), "moves to", class, "after", days, "days")
+
+	// Days 0 removes the rule; the bucket's other rules stay.
+	if err := dest.SetArchiveAfter(ctx, 0, ""); err != nil {
+		log.Fatal(err)
+	}
+	days, class, err = dest.ArchiveAfter(ctx)
+	fmt.Printf("after removal: %d %q %v\n", days, class, err)
+	// Output:
+	// laptop/ moves to GLACIER after 90 days
+	// after removal: 0 "" <nil>
+}
+
+// ExampleDestination_SetArchiveAfterPrefix sets the cold-storage rule of
+// Duplicati's documentation: only the data files (duplicati-b...) move to
+// Deep Archive, 30 days after their upload, while the index and list files
+// stay readable.
+func ExampleDestination_SetArchiveAfterPrefix() {
+	srv := s3test.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	if err := srv.CreateBucket("backups"); err != nil {
+		log.Fatal(err)
+	}
+	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if err := dest.SetArchiveAfterPrefix(ctx, "duplicati-b", 30, "DEEP_ARCHIVE"); err != nil {
+		log.Fatal(err)
+	}
+	days, class, err := dest.ArchiveAfterPrefix(ctx, "duplicati-b")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("duplicati-b files move to", class, "after", days, "days")
+	days, _, err = dest.ArchiveAfter(ctx)
+	fmt.Println("rule for the whole prefix:", days, err)
+	// Output:
+	// duplicati-b files move to DEEP_ARCHIVE after 30 days
+	// rule for the whole prefix: 0 <nil>
+}

@@ -96,7 +96,11 @@ func (d *Destination) get(ctx context.Context, op, key, name string, version *st
 		if err != nil {
 			return b.failed(ctx, n, err)
 		}
-		return b.verdict(ctx, n)
+		if err := b.verdict(ctx, n); err != nil {
+			return err
+		}
+		b.progress.finish(n)
+		return nil
 	}))
 }
 
@@ -173,7 +177,9 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 	}
 	if v != nil {
 		got := v.got()
-		if got != v.want && d.corruptVerdict(ctx, b.c, b.key, b.version, v) {
+		// The verdict's HEADs move no data: the short timeout bounds
+		// them, as the read-write timeout no longer watches.
+		if got != v.want && d.verdictOf(ctx, b.c, b.key, b.version, v) {
 			return d.corrupt(b.op, b.key, fmt.Errorf("%s of the %d bytes read is %s, the object's is %s", v.what, n, got, v.want))
 		}
 		if got == v.want && v.etagRule {
@@ -295,8 +301,7 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 		}
 		done(bp, chunk)
 		if rerr == io.EOF {
-			p.finish(n)
-			return n, nil
+			return n, nil // the caller reports the end once the body is judged
 		}
 		if rerr != nil {
 			return n, rerr
@@ -348,11 +353,25 @@ func (h *hashing) hash(bp *[]byte, chunk []byte) {
 	h.chunks <- hashChunk{bp, chunk}
 }
 
-// stop waits until every chunk is hashed and returns the buffers.
+// stop waits until every chunk handed over is hashed and returns the
+// buffers that came back; one the reader held when the caller's writer
+// panicked is left to the collector (waiting for it would hang).
 func (h *hashing) stop() {
 	close(h.chunks)
 	<-h.done
-	for range hashDepth {
-		copyBufs.Put(<-h.free)
+	for {
+		select {
+		case bp := <-h.free:
+			copyBufs.Put(bp)
+		default:
+			return
+		}
 	}
+}
+
+// verdictOf is corruptVerdict bounded by the short timeout.
+func (d *Destination) verdictOf(ctx context.Context, c *s3.Client, key string, version *string, v *verifier) bool {
+	ctx, cancel := d.withTimeout(ctx, d.cfg.timeouts.Short)
+	defer cancel()
+	return d.corruptVerdict(ctx, c, key, version, v)
 }

@@ -97,28 +97,42 @@ func TestGetChecksumsOnce(t *testing.T) {
 	}
 }
 
+// An archived object fails at once with ErrObjectArchived, without a
+// retry: Get, and NewReader before any byte.
 func TestGetArchivedFailsFast(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	put(t, d, "vol", "data")
-	srv.ResetRequests()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodGet && r.URL.Path == "/backups/vol" {
-			s3test.WriteError(w, r, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
-			return true
+	for op, read := range map[string]func(d *s3dest.Destination) error{
+		"Get": func(d *s3dest.Destination) error { return d.Get(t.Context(), "vol", io.Discard) },
+		"NewReader": func(d *s3dest.Destination) error {
+			r, err := d.NewReader(t.Context(), "vol")
+			if r != nil {
+				r.Close()
+				return errors.New("NewReader returned a reader")
+			}
+			return err
+		},
+	} {
+		srv := withBucket(t)
+		d := newDest(t, srv)
+		put(t, d, "vol", "data")
+		srv.ResetRequests()
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodGet && r.URL.Path == "/backups/vol" {
+				s3test.WriteError(w, r, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
+				return true
+			}
+			return false
+		})
+		err := read(d)
+		if !errors.Is(err, s3dest.ErrObjectArchived) {
+			t.Fatalf("%s: %v, want ErrObjectArchived", op, err)
 		}
-		return false
-	})
-	err := d.Get(t.Context(), "vol", io.Discard)
-	if !errors.Is(err, s3dest.ErrObjectArchived) {
-		t.Fatalf("Get: %v, want ErrObjectArchived", err)
-	}
-	var ios *types.InvalidObjectState
-	if !errors.As(err, &ios) {
-		t.Errorf("Get: %v does not unwrap to *types.InvalidObjectState", err)
-	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Errorf("Get of an archived object sent %d requests, want 1 (no retry)", n)
+		var ios *types.InvalidObjectState
+		if !errors.As(err, &ios) {
+			t.Errorf("%s: %v does not unwrap to *types.InvalidObjectState", op, err)
+		}
+		if n := len(srv.Requests()); n != 1 {
+			t.Errorf("%s of an archived object sent %d requests, want 1 (no retry)", op, n)
+		}
 	}
 }
 

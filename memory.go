@@ -25,10 +25,12 @@ func (d *Destination) memoryLimit() int64 {
 // Destination hold together. A Put takes bytes for each buffer it adds
 // and gives them all back when it ends; when the budget is spent it waits,
 // for another Put to give some back or for one of its own buffers to come
-// back from a part in flight. A Put that holds no buffer can always take
-// one once the others give theirs back (a buffer counts at most the whole
-// limit), and a Put that holds one can always go on with it: no Put waits
-// forever.
+// back from a part in flight. A Put takes its first buffer only once its
+// reader has delivered more than a probe (a small object, or a reader that
+// waits, holds none); a Put that holds one buffer can always go on with
+// it, and one that holds none gets one when others give theirs back (a
+// buffer counts at most the whole limit). Waiters are not served in order:
+// under steady load one may wait long.
 type memBudget struct {
 	mu    sync.Mutex
 	limit int64

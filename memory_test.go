@@ -98,7 +98,15 @@ func TestMemoryLimitWaitEndsWithContext(t *testing.T) {
 		s3dest.WithConcurrency(1), s3dest.WithMemoryLimit(2*part))
 	first := make(chan error, 1)
 	go func() { first <- d.Put(t.Context(), "first", noise(1, 3*part)) }()
-	<-stalled // "first" holds both buffers: one part in flight, the next read
+	<-stalled // "first" has a part in flight; wait until it holds the next one too
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, used := s3dest.MemoryPeakForTest(d); used == 2*part {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first Put never took its second buffer")
+		}
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	second := make(chan error, 1)
 	go func() { second <- d.Put(ctx, "second", noise(2, 3*part)) }()

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -122,13 +123,35 @@ type mpu struct {
 	// full is the full-object CRC32C a copy completes with (its source's);
 	// an upload's is combined from its parts.
 	full     string
-	ifAbsent bool // complete with If-None-Match: * (IfAbsent)
+	ifAbsent bool   // complete with If-None-Match: * (IfAbsent)
+	putID    string // its object's putIDMeta
 
 	mu    sync.Mutex
 	parts []types.CompletedPart
 	crcs  []uint32 // CRC32C of each part, when known
 	known []bool   // crcs[i] is known
 	sizes []int64
+}
+
+// putIDMeta is the user metadata key of a random id each multipart upload,
+// and each IfAbsent PutObject, gives its object: after a lost answer, the
+// object under the key is shown to be this upload's, or another writer's,
+// by it, not by its bytes (two writers may store the same bytes, with other
+// metadata, class or lock).
+const putIDMeta = "s3dest-put-id"
+
+func newPutID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ownership says whether an object's HEAD shows it is the upload id's:
+// yes, no (another writer's id), or unknown (no id: a server that drops
+// metadata, or an object written before ids).
+func ownership(head *s3.HeadObjectOutput, id string) (mine, known bool) {
+	got := head.Metadata[putIDMeta]
+	return got == id, got != "" && id != ""
 }
 
 // sumMode is how a multipart upload is checked.
@@ -209,6 +232,10 @@ func (m *mpu) createOnce(ctx context.Context, in *s3.CreateMultipartUploadInput)
 	}
 	return echoed, err
 }
+
+// errReplaced: the object an upload stored was replaced by another writer
+// before s3dest could check it.
+var errReplaced = errors.New("another writer replaced the object before it could be checked; it was left as it is")
 
 // mayHaveActed reports a failure after which the server may still have done
 // what was asked: no answer came (a broken connection, a timeout), a
@@ -382,11 +409,13 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 		}
 	}
 	if m.ifAbsent && preconditionFailed(err) {
+		// The upload is not completed by this answer: abort it (after a
+		// completed first try, the abort finds nothing: NoSuchUpload).
+		m.abort(ctx)
 		if attempts.Load() > 1 && m.verifyLost(ctx, total) == nil {
 			d.log.Info("s3dest: the answer to an If-None-Match CompleteMultipartUpload was lost; the object stored is the one uploaded", "key", m.key)
 			return nil
 		}
-		m.abort(ctx)
 		return d.objectExists(m.op, m.key, err)
 	}
 	if code, _ := errorCode(err); code == "NoSuchUpload" {
@@ -411,7 +440,7 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 		d.learnETagRule(etag == m.etag())
 	}
 	if got == "" {
-		return m.checkAssembled(ctx, total)
+		return m.checkAssembled(ctx, total, etag)
 	}
 	return nil
 }
@@ -420,18 +449,26 @@ func (m *mpu) complete(ctx context.Context, total int64) error {
 // server assembled what was uploaded: the object's size (which a server
 // that ignores x-amz-mp-object-size does not check), and its ETag where
 // this server is known to follow S3's rule. Another object is deleted and
-// ErrCorrupt.
-func (m *mpu) checkAssembled(ctx context.Context, total int64) error {
+// ErrCorrupt, unless it is not this upload's at all: another writer's id,
+// or another ETag than Complete answered (completed, "" when none), means
+// it was replaced since, and it is left alone.
+func (m *mpu) checkAssembled(ctx context.Context, total int64, completed string) error {
 	d := m.d
 	head, err := m.stored(ctx)
 	if err != nil {
 		return err
 	}
+	headETag := strings.Trim(aws.ToString(head.ETag), `"`)
+	if mine, known := ownership(head, m.putID); known && !mine || completed != "" && headETag != completed {
+		// Another writer replaced it since Complete: not ours to judge,
+		// or to delete.
+		return d.wrap(m.op, m.key, errReplaced)
+	}
 	if size := aws.ToInt64(head.ContentLength); size != total {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled %d bytes of the %d uploaded", size, total))
 	}
 	etag, want := strings.Trim(aws.ToString(head.ETag), `"`), m.etag()
-	if d.etagRule.Load() == etagRuleHolds && !d.encrypted() && strings.Contains(etag, "-") && want != "" && etag != want {
+	if d.etagRule.Load() == etagRuleHolds && !d.encrypted() && !encryptedObject(head) && strings.Contains(etag, "-") && want != "" && etag != want {
 		return d.discardCorrupt(ctx, m.op, m.key, fmt.Errorf("the server assembled ETag %s, not the upload's %s", etag, want))
 	}
 	return nil
@@ -458,6 +495,12 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 	if err != nil {
 		return fmt.Errorf("the upload is gone and the object could not be read to check it: %v", err)
 	}
+	if mine, known := ownership(head, m.putID); known {
+		if mine {
+			return nil
+		}
+		return errors.New("the upload is gone and the object stored is another writer's")
+	}
 	if size := aws.ToInt64(head.ContentLength); size != total {
 		return fmt.Errorf("the upload is gone and the object stored has %d bytes, not the %d uploaded", size, total)
 	}
@@ -465,7 +508,7 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 		(strings.Contains(sum, "-") && m.compositeSum() != "" || !strings.Contains(sum, "-") && m.fullSum() != "") {
 		return nil
 	}
-	if etag := m.etag(); etag != "" && !m.d.encrypted() && strings.Trim(aws.ToString(head.ETag), `"`) == etag {
+	if etag := m.etag(); etag != "" && !m.d.encrypted() && !encryptedObject(head) && strings.Trim(aws.ToString(head.ETag), `"`) == etag {
 		return nil
 	}
 	return errors.New("the upload is gone and the object stored cannot be shown to be the one uploaded")
@@ -474,13 +517,7 @@ func (m *mpu) verifyLost(ctx context.Context, total int64) error {
 // stored is the HEAD of the object the upload made, with its checksum.
 func (m *mpu) stored(ctx context.Context) (*s3.HeadObjectOutput, error) {
 	d := m.d
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, m.op, m.key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, m.key)
-		return err
-	})
-	return head, err
+	return d.head(ctx, m.op, m.key)
 }
 
 // abort removes the upload and its parts, as a cleanup.

@@ -214,6 +214,17 @@ func (d *Destination) headVersion(ctx context.Context, c *s3.Client, key string,
 	return out, err
 }
 
+// head is one headObject with do's recovery and the short timeout.
+func (d *Destination) head(ctx context.Context, op, key string) (*s3.HeadObjectOutput, error) {
+	var head *s3.HeadObjectOutput
+	err := d.do(ctx, op, key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
+		var err error
+		head, err = d.headObject(ctx, c, key)
+		return err
+	})
+	return head, err
+}
+
 // refusesChecksumMode reports an answer that may refuse x-amz-checksum-mode:
 // InvalidArgument or NotImplemented, or a bare 400 (a HEAD answer has no
 // body, and the SDK names its status).

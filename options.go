@@ -74,6 +74,13 @@ type config struct {
 	httpClient *http.Client
 	logger     *slog.Logger
 
+	// From a URL's s3-ext-* options (urlext.go): the HTTP transport
+	// (client.go's httpClient) and what New logs as having no effect.
+	proxy           string        // host:port of an HTTP proxy; "": the environment's (HTTPS_PROXY)
+	maxConnsPerHost int           // 0: the SDK transport's (2048)
+	connectTimeout  time.Duration // 0: the SDK's dialer default
+	ignoredOptions  []string
+
 	// Set by tests (export_test.go).
 	limits sizeLimits // S3's, unless a test lowers them
 	clock  clock      // nil: the real one

@@ -197,6 +197,16 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		ContentType:    aws.String("application/octet-stream"),
 	}
 	in.StorageClass, in.Metadata = p.class, p.meta
+	var putID string
+	if p.ifAbsent {
+		// Shows after a lost answer whether the object is this Put's.
+		putID = newPutID()
+		in.Metadata = maps.Clone(p.meta)
+		if in.Metadata == nil {
+			in.Metadata = map[string]string{}
+		}
+		in.Metadata[putIDMeta] = putID
+	}
 	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if p.ifAbsent {
 		in.IfNoneMatch = aws.String("*")
@@ -265,7 +275,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		}
 	}
 	if in.IfNoneMatch != nil && preconditionFailed(err) {
-		if attempts.Load() > 1 && d.storedIs(ctx, key, size, sum) {
+		if attempts.Load() > 1 && d.storedIs(ctx, key, putID) {
 			// The first try stored it and its answer was lost.
 			d.log.Info("s3dest: the answer to an If-None-Match PutObject was lost; the object stored is the one uploaded", "key", key)
 			d.reporter(p.name, size).finish(size)
@@ -445,18 +455,13 @@ func (d *Destination) objectExists(op, key string, err error) error {
 		Hint: "another object has this name; IfAbsent left it as it was"}
 }
 
-// storedIs reports whether the object stored under key has size bytes and
-// the CRC32C sum: shown to be the one this Put sent.
-func (d *Destination) storedIs(ctx context.Context, key string, size int64, sum string) bool {
-	var head *s3.HeadObjectOutput
-	err := d.do(ctx, "put", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		head, err = d.headObject(ctx, c, key)
-		return err
-	})
+// storedIs reports whether the object stored under key is the one an
+// IfAbsent PutObject stored: it carries the Put's id.
+func (d *Destination) storedIs(ctx context.Context, key, putID string) bool {
+	head, err := d.head(ctx, "put", key)
 	if err != nil {
 		return false
 	}
-	got := aws.ToString(head.ChecksumCRC32C)
-	return aws.ToInt64(head.ContentLength) == size && got != "" && !sumsDiffer(got, sum)
+	mine, _ := ownership(head, putID)
+	return mine
 }

@@ -132,7 +132,10 @@ func (r *reader) Read(p []byte) (int, error) {
 	case err != nil:
 		err = r.idle.result(r.b.d.wrap(r.b.op, r.b.key, r.b.failed(r.ctx, r.n, err)))
 	}
-	r.err = err
+	if err != nil {
+		r.err = err
+		r.idle.stop() // the stream is over: nothing left to watch
+	}
 	return m, err
 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/s3dest/s3dest"
-	"github.com/s3dest/s3dest/s3test"
 )
 
 // readAll reads r in small reads, as a decoder does, and closes it.
@@ -89,29 +88,10 @@ func TestNewReaderDetectsCorruptAndTruncatedBodies(t *testing.T) {
 	}
 }
 
-// An archived object fails at NewReader, before any byte, and is not
-// retried.
-func TestNewReaderArchivedFailsFast(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	put(t, d, "vol", "data")
-	srv.ResetRequests()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method == http.MethodGet && r.URL.Path == "/backups/vol" {
-			s3test.WriteError(w, r, http.StatusForbidden, "InvalidObjectState", "The operation is not valid for the object's storage class")
-			return true
-		}
-		return false
-	})
-	r, err := d.NewReader(t.Context(), "vol")
-	if !errors.Is(err, s3dest.ErrObjectArchived) || r != nil {
-		t.Fatalf("NewReader of an archived object: %v, %v; want no reader and ErrObjectArchived", r, err)
-	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Errorf("sent %d requests, want 1", n)
-	}
-	if _, err := d.NewReader(t.Context(), "missing"); !errors.Is(err, s3dest.ErrObjectNotFound) {
-		t.Errorf("NewReader of a missing object: %v, want ErrObjectNotFound", err)
+func TestNewReaderOfMissingObject(t *testing.T) {
+	d := newDest(t, withBucket(t))
+	if r, err := d.NewReader(t.Context(), "missing"); !errors.Is(err, s3dest.ErrObjectNotFound) || r != nil {
+		t.Errorf("NewReader of a missing object: %v, %v; want no reader and ErrObjectNotFound", r, err)
 	}
 }
 
@@ -156,24 +136,7 @@ func TestNewReaderCloseEarly(t *testing.T) {
 // The read-write timeout ends a Read stalled on the server; time the caller
 // spends between Reads does not count; ctx ends the stream.
 func TestNewReaderTimeouts(t *testing.T) {
-	srv := withBucket(t)
-	c := newFakeClock()
-	const idle = 100 * time.Millisecond
-	d := newDest(t, srv, c.option(), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
-	put(t, d, "vol", strings.Repeat("x", 1000))
-	stalled := signal()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(strings.Repeat("x", 500)))
-		w.(http.Flusher).Flush()
-		reached(stalled)
-		<-r.Context().Done() // then nothing more
-		return true
-	})
+	c, d, stalled := stalledBody(t, 500)
 	r, err := d.NewReader(t.Context(), "vol")
 	if err != nil {
 		t.Fatal(err)
@@ -183,10 +146,10 @@ func TestNewReaderTimeouts(t *testing.T) {
 	if _, err := io.ReadFull(r, make([]byte, 500)); err != nil {
 		t.Fatal(err)
 	}
-	c.Advance(4 * idle) // the caller is slow between Reads: no timeout
+	c.Advance(4 * stallIdle) // the caller is slow between Reads: no timeout
 	done := make(chan error, 1)
 	go func() { _, err := r.Read(make([]byte, 100)); done <- err }()
-	err = advanceUntil(t, c, idle, done)
+	err = advanceUntil(t, c, stallIdle, done)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "read-write-timeout") {
 		t.Errorf("Read of a stalled body: %v, want a read-write-timeout DeadlineExceeded", err)
 	}

@@ -365,17 +365,17 @@ var expectingRegion = regexp.MustCompile(`expecting ['"]([a-z0-9-]+)['"]`)
 // per answer: it reads the region from the response header, else from the
 // error message, else asks HeadBucket.
 func (d *Destination) heal(ctx context.Context, st *clientState, cause error) (*clientState, bool) {
-	region := responseHeader(cause, "x-amz-bucket-region")
+	// Where the region comes from decides what the log may say of it: a
+	// x-amz-bucket-region header names the bucket's region, where a server
+	// that expects another signing region says nothing of the bucket,
+	// which may not exist.
+	region, bucketRegion := responseHeader(cause, "x-amz-bucket-region"), true
 	if region == "" {
-		var ae smithy.APIError
-		if errors.As(cause, &ae) {
-			if m := expectingRegion.FindStringSubmatch(ae.ErrorMessage()); m != nil {
-				region = m[1]
-			}
-		}
+		region, bucketRegion = messageRegion(cause), false
 	}
 	if region == "" {
 		region, _ = d.probeRegion(ctx, st)
+		bucketRegion = true
 	}
 	if region == "" || region == st.home {
 		return nil, false
@@ -389,8 +389,39 @@ func (d *Destination) heal(ctx context.Context, st *clientState, cause error) (*
 	if err != nil {
 		return nil, false
 	}
-	d.log.Warn("s3dest: the bucket is in another region; using it",
-		"bucket", d.bucket, "configured", st.home, "region", region, "endpoint", next.endpoint)
+	next.serverRegion = region
+	msg := "s3dest: the bucket is in another region; using it"
+	if !bucketRegion {
+		msg = "s3dest: the server expects requests signed for another region; using it"
+	}
+	d.log.Warn(msg, "bucket", d.bucket, "configured", st.home, "region", region, "endpoint", next.endpoint)
 	d.state.Store(next)
 	return next, true
+}
+
+// messageRegion is the region an error's message says the server expects
+// ("the region 'us-east-1' is wrong; expecting 'eu-west-1'"), or "".
+func messageRegion(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if m := expectingRegion.FindStringSubmatch(ae.ErrorMessage()); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// locationHint says which location constraint the server takes when it
+// refused the one CreateBucket sent: the region its answer names, else
+// the one it asked requests to be signed for, earlier (heal). Servers such
+// as versitygw name no region in InvalidLocationConstraint, and AWS's
+// IllegalLocationConstraintException names only the one refused.
+func (d *Destination) locationHint(err error) string {
+	sent, _ := normalizeRegion(firstNonEmpty(d.plan.lc, d.plan.region), "")
+	r := firstNonEmpty(responseHeader(err, "x-amz-bucket-region"), messageRegion(err), d.state.Load().serverRegion)
+	if r == "" || r == sent {
+		return "the server cannot create the bucket in that region: set s3-location-constraint to the server's region"
+	}
+	return fmt.Sprintf("the server takes requests for region %s, not %s: set s3-location-constraint=%s "+
+		"(or leave it empty) to create the bucket there", r, firstNonEmpty(sent, defaultRegion), r)
 }

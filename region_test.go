@@ -2,9 +2,13 @@ package s3dest_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -366,4 +370,86 @@ func TestWrongRegionHealedFromMessage(t *testing.T) {
 	if d.Region() != "eu-north-1" || d.Endpoint() != srv.Endpoint {
 		t.Errorf("after healing: region %q endpoint %q, want eu-north-1 on the same server", d.Region(), d.Endpoint())
 	}
+}
+
+// serverInRegion makes the fake answer as versitygw started for region
+// does: a request signed for another region is 400
+// AuthorizationHeaderMalformed naming the region it expects (no
+// x-amz-bucket-region header), and CreateBucket with another
+// LocationConstraint is 400 InvalidLocationConstraint, naming none.
+func serverInRegion(srv *s3test.Server, region string) {
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if got := s3test.SigningRegion(r.Header); got != region {
+			s3test.WriteError(w, r, http.StatusBadRequest, "AuthorizationHeaderMalformed",
+				`The authorization header is malformed; the region "`+got+`" is wrong; expecting "`+region+`"`)
+			return true
+		}
+		if r.Method == http.MethodPut && !strings.Contains(strings.Trim(r.URL.Path, "/"), "/") {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if m := regexp.MustCompile(`<LocationConstraint>([^<]*)<`).FindSubmatch(body); m != nil && string(m[1]) != region {
+				s3test.WriteError(w, r, http.StatusBadRequest, "InvalidLocationConstraint", "The specified location-constraint is not valid")
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// A missing bucket with a wrong s3-location-constraint, on a server in
+// us-east-1 (s3dest test --create -v): the region the server asks
+// requests to be signed for is not the bucket's region, which has none,
+// and the log must not say it is; the failed create names the region to
+// set.
+func TestMissingBucketWrongRegion(t *testing.T) {
+	srv := s3test.New(t)
+	serverInRegion(srv, "us-east-1")
+	raw := "s3://missing-bucket/p?s3-server-name=" + srv.Endpoint + "&s3-location-constraint=eu-west-1" +
+		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey
+	var logs bytes.Buffer
+	d := mustOpen(t, raw, s3dest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err := d.Test(t.Context()); !errors.Is(err, s3dest.ErrBucketNotFound) {
+		t.Fatalf("Test: %v, want ErrBucketNotFound", err)
+	}
+	if strings.Contains(logs.String(), "the bucket is in") {
+		t.Errorf("the log says where a bucket that does not exist is:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "us-east-1") {
+		t.Errorf("the log does not name the region it switched to:\n%s", logs.String())
+	}
+	err := d.CreateBucket(t.Context())
+	if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "s3-location-constraint=us-east-1") {
+		t.Errorf("CreateBucket: %v, want ErrInvalid with a hint naming s3-location-constraint=us-east-1", err)
+	}
+	// CreateBucket first, without a Test before it.
+	err = mustOpen(t, raw).CreateBucket(t.Context())
+	if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "s3-location-constraint=us-east-1") {
+		t.Errorf("CreateBucket alone: %v, want ErrInvalid with a hint naming s3-location-constraint=us-east-1", err)
+	}
+}
+
+// The same on a real server that checks the signing region (versitygw in
+// us-east-1).
+func TestMissingBucketWrongRegionOnServer(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		if !tg.real() || !tg.checksRegion() {
+			t.Skip("needs a server that checks the signing region (TestMissingBucketWrongRegion covers the fake)")
+		}
+		var id [4]byte
+		_, _ = rand.Read(id[:])
+		missing := "s3dest-missing-" + hex.EncodeToString(id[:])
+		raw := strings.Replace(tg.rawURL, "s3://"+tg.bucket+"/", "s3://"+missing+"/", 1) + "&s3-location-constraint=eu-west-1"
+		var logs bytes.Buffer
+		d := mustOpen(t, raw, s3dest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		if err := d.Test(t.Context()); !errors.Is(err, s3dest.ErrBucketNotFound) {
+			t.Fatalf("Test: %v, want ErrBucketNotFound", err)
+		}
+		if strings.Contains(logs.String(), "the bucket is in") {
+			t.Errorf("the log says where a bucket that does not exist is:\n%s", logs.String())
+		}
+		err := d.CreateBucket(t.Context())
+		if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "s3-location-constraint=us-east-1") {
+			t.Errorf("CreateBucket: %v, want ErrInvalid with a hint naming s3-location-constraint=us-east-1", err)
+		}
+	})
 }

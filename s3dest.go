@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -61,6 +62,10 @@ type clientState struct {
 	home     string // the bucket's region as known: picks the AWS host
 	endpoint string // scheme://host[:port]
 	settled  bool   // the region is known: given, derived, or discovered
+	// serverRegion is the region the server named when a request went to,
+	// or was signed for, another (heal): the bucket's, or with no bucket
+	// the server's own. "" when none did.
+	serverRegion string
 }
 
 // New returns a Destination for the bucket, configured by opts. It validates
@@ -89,6 +94,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 	}
 	if err := validateConfig(&c); err != nil {
 		return fail(err)
+	}
+	if c.customerKey != nil && !plan.tls {
+		return fail(errors.New("a customer key (SSE-C) needs HTTPS: over plain HTTP it would cross the network in clear, and S3 refuses it there"))
 	}
 	d := &Destination{bucket: bucket, prefix: prefix, cfg: c, plan: plan, log: c.logger, givenTimeouts: c.timeouts}
 	d.scrub = secretsOf(&c)
@@ -119,6 +127,9 @@ func New(ctx context.Context, bucket string, opts ...Option) (*Destination, erro
 		return fail(err)
 	}
 	d.state.Store(st)
+	if names := c.noEffectLog(); len(names) > 0 {
+		d.log.Info("s3dest: options accepted for Duplicati that have no effect here", "options", strings.Join(names, ","))
+	}
 	return d, nil
 }
 
@@ -210,6 +221,7 @@ func (d *Destination) String() string {
 		Profile: c.profile, Anonymous: c.anonymous, LockDuration: c.lockFor,
 		VersionAt: c.versionAt,
 	}
+	c.setTransportURL(&u)
 	if c.creds != nil {
 		u.AccessKeyID = c.creds.accessKeyID
 	}

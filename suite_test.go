@@ -51,6 +51,20 @@ func (tg *target) filesNotFolders() bool { return tg.server == "versitygw" || tg
 // object there.
 func (tg *target) backslashIsSlash() bool { return tg.server == "seaweedfs" }
 
+// lifecycleReads: the server answers GetBucketLifecycleConfiguration.
+// versitygw answers NotImplemented to every lifecycle request.
+func (tg *target) lifecycleReads() bool { return tg.server != "versitygw" }
+
+// expirationRules: the server keeps lifecycle rules that only expire
+// objects. rclone answers NotImplemented to PutBucketLifecycleConfiguration
+// (and NoSuchLifecycleConfiguration to every read).
+func (tg *target) expirationRules() bool { return tg.lifecycleReads() && tg.server != "rclone" }
+
+// transitionRules: the server keeps lifecycle rules that move objects to
+// another storage class (SetArchiveAfter). SeaweedFS keeps expiration
+// rules only and answers NotImplemented to a rule with a transition.
+func (tg *target) transitionRules() bool { return tg.expirationRules() && tg.server != "seaweedfs" }
+
 func (tg *target) real() bool { return tg.fake == nil }
 
 // dest opens the test's destination; opts come after the target's.

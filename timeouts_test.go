@@ -58,28 +58,11 @@ func TestShortTimeoutStopsStalledServer(t *testing.T) {
 }
 
 func TestReadWriteTimeoutStopsStalledBody(t *testing.T) {
-	srv := withBucket(t)
-	c := newFakeClock()
-	const idle = 100 * time.Millisecond
-	d := newDest(t, srv, c.option(), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: idle}))
-	put(t, d, "vol", strings.Repeat("x", 1000))
-	stalled := signal()
-	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("xxxx"))
-		w.(http.Flusher).Flush()
-		reached(stalled)
-		<-r.Context().Done() // then nothing more
-		return true
-	})
+	c, d, stalled := stalledBody(t, 4)
 	done := make(chan error, 1)
 	go func() { done <- d.Get(t.Context(), "vol", io.Discard) }()
 	<-stalled
-	err := advanceUntil(t, c, idle, done)
+	err := advanceUntil(t, c, stallIdle, done)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "read-write-timeout") {
 		t.Errorf("Get of a stalled body: %v, want a read-write-timeout DeadlineExceeded", err)
 	}
@@ -222,4 +205,30 @@ func TestNoTimeoutIsTheURLsZero(t *testing.T) {
 	if want := (s3dest.Timeouts{List: s3dest.NoTimeout, ReadWrite: 90 * time.Second}); u.Timeouts != want {
 		t.Errorf("ParseURL(String()).Timeouts = %+v, want %+v", u.Timeouts, want)
 	}
+}
+
+const stallIdle = 100 * time.Millisecond
+
+// stalledBody is a Destination on the fake clock with a read-write timeout
+// of stallIdle, and an object "vol" of 1,000 bytes whose GET sends n of them,
+// signals stalled, and then nothing more.
+func stalledBody(t *testing.T, n int) (*fakeClock, *s3dest.Destination, chan struct{}) {
+	srv := withBucket(t)
+	c := newFakeClock()
+	d := newDest(t, srv, c.option(), s3dest.WithTimeouts(s3dest.Timeouts{ReadWrite: stallIdle}))
+	put(t, d, "vol", strings.Repeat("x", 1000))
+	stalled := signal()
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(strings.Repeat("x", n)))
+		w.(http.Flusher).Flush()
+		reached(stalled)
+		<-r.Context().Done() // then nothing more
+		return true
+	})
+	return c, d, stalled
 }

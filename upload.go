@@ -53,42 +53,43 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 				"WithMaxPartSize's %d: raise it", size, u.base, u.limit)
 		}
 	}
+	// Read a little before taking a part buffer from the Destination's
+	// budget: a small object, or a reader that waits for its producer,
+	// holds none.
+	probe := make([]byte, probeSize)
+	if size >= 0 && size < probeSize {
+		probe = probe[:size]
+	}
+	n, err := u.fillFirst(ctx, probe, 0, size)
+	if err == io.EOF {
+		return d.putBytes(ctx, p, probe[:n])
+	}
+	if err != nil {
+		return d.wrap("put", key, err)
+	}
 	buf, err := u.buffer(ctx, 1)
 	if err != nil {
 		return d.wrap("put", key, err)
 	}
+	multipart := false
+	defer func() {
+		if multipart {
+			u.release(nil) // after the parts' senders have all returned their buffers
+		} else {
+			u.release(buf)
+		}
+	}()
 	if size >= 0 && size < int64(len(buf)) {
 		buf = buf[:size]
 	}
-	n, err := src.fill(ctx, buf)
-	if ctx.Err() != nil {
-		return d.wrap("put", key, context.Cause(ctx))
-	}
-	if err == nil && int64(n) == size {
-		// All the bytes r announced: it must end here.
-		var one [1]byte
-		switch m, err2 := src.fill(ctx, one[:]); {
-		case m > 0:
-			err = fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size)
-		case err2 == io.EOF:
-			err = io.EOF
-		case ctx.Err() != nil:
-			return d.wrap("put", key, context.Cause(ctx))
-		default:
-			err = err2
-		}
-	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		defer u.release(buf)
-		if size >= 0 && int64(n) != size {
-			return d.wrap("put", key, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size))
-		}
+	copy(buf, probe[:n])
+	if n, err = u.fillFirst(ctx, buf, n, size); err == io.EOF {
 		return d.putBytes(ctx, p, buf[:n])
 	}
-	defer u.release(nil) // after the parts' senders have all returned their buffers
 	if err != nil {
-		return d.wrap("put", key, fmt.Errorf("reading the data to upload: %w", err))
+		return d.wrap("put", key, err)
 	}
+	multipart = true
 	if err := u.start(ctx); err != nil {
 		return err
 	}
@@ -107,12 +108,52 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 	return nil
 }
 
+// probeSize is what Put reads of a stream before it takes a part buffer,
+// and what it reads ahead of each next part.
+const probeSize = 32 << 10
+
+// fillFirst fills b from u's source, its first k bytes already read, and
+// returns io.EOF when the stream ended within b: then the n bytes read are
+// the whole object. A known length must end exactly there. Any other error
+// is the reason to fail, ctx's end included.
+func (u *upload) fillFirst(ctx context.Context, b []byte, k int, size int64) (int, error) {
+	m, err := u.src.fill(ctx, b[k:])
+	n := k + m
+	if ctx.Err() != nil {
+		return n, context.Cause(ctx)
+	}
+	if err == nil && int64(n) == size {
+		// All the bytes r announced: it must end here.
+		var one [1]byte
+		switch m, err2 := u.src.fill(ctx, one[:]); {
+		case m > 0:
+			return n, fmt.Errorf("the reader delivers more than the %d bytes it announced (Len, Size or Seek)", size)
+		case err2 == io.EOF:
+			err = io.EOF
+		case ctx.Err() != nil:
+			return n, context.Cause(ctx)
+		default:
+			err = err2
+		}
+	}
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if size >= 0 && int64(n) != size {
+			return n, fmt.Errorf("the reader ended after %d of the %d bytes it announced", n, size)
+		}
+		return n, io.EOF
+	case err != nil:
+		return n, fmt.Errorf("reading the data to upload: %w", err)
+	}
+	return n, nil
+}
+
 // stream reads the source part by part, starting with first (part 1, full),
 // and starts an upload of each. It returns the bytes read; a failure is in
 // u.err.
 func (u *upload) stream(part []byte, size int64) int64 {
 	var total int64
-	probe := make([]byte, 32<<10)
+	probe := make([]byte, probeSize)
 	last := false
 	for n := 1; ; n++ {
 		if n > maxParts {
@@ -291,6 +332,8 @@ func (u *upload) start(ctx context.Context) error {
 		in.Metadata = map[string]string{}
 	}
 	in.Metadata[partsMeta] = d.layoutMeta(u.base, u.limit, u.fixed)
+	u.putID = newPutID()
+	in.Metadata[putIDMeta] = u.putID
 	d.encryptNew(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	u.ifAbsent = u.req.ifAbsent
 	if u.req.lock {

@@ -2,8 +2,10 @@ package s3dest
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,16 +23,16 @@ type URL struct {
 	Prefix         string   // "" or ends with "/"
 	AccessKeyID    string   // aws-access-key-id, else the URL's user, else auth-username
 	Region         string   // s3-location-constraint, as typed ("EU" stays "EU")
-	ServerName     string   // s3-server-name (or server-name)
-	AuthRegion     string   // s3-authentication-region
-	UseSSL         *bool    // use-ssl; nil: on, unless the server name says http://
+	ServerName     string   // s3-server-name (or server-name; s3-ext-serviceurl overrides it)
+	AuthRegion     string   // s3-authentication-region (s3-ext-authenticationregion overrides it)
+	UseSSL         *bool    // use-ssl (or s3-ext-usehttp, negated); nil: on, unless the server name says http://
 	StorageClass   string   // s3-storage-class
 	ArchiveClasses []string // s3-archive-classes; nil: defaultArchiveClasses
 	PathStyle      *bool    // s3-ext-forcepathstyle; nil: chosen by host
 	ListV1         bool     // s3-list-api-version=v1
 	RecursiveList  bool     // s3-recursive-list
 	LockMode       string   // s3-lock-mode, upper case: GOVERNANCE or COMPLIANCE
-	Timeouts       Timeouts // short-timeout, list-timeout, read-write-timeout
+	Timeouts       Timeouts // short-timeout, list-timeout, read-write-timeout (and s3-ext-timeout, s3-ext-readwritetimeout)
 
 	Profile      string        // profile: a profile of the AWS config files, for the default chain
 	Anonymous    bool          // anonymous: unsigned requests, for public buckets
@@ -48,12 +50,20 @@ type URL struct {
 	RequestChecksum       string // s3-ext-requestchecksumcalculation: when_supported or when_required
 	ResponseChecksum      string // s3-ext-responsechecksumvalidation: when_supported or when_required
 
+	// The HTTP transport (s3-ext-* names): an HTTP proxy for every
+	// request, a cap on connections to the server and on connecting.
+	ProxyHost         string        // s3-ext-proxyhost, with ProxyPort
+	ProxyPort         int           // s3-ext-proxyport
+	MaxConnsPerServer int           // s3-ext-maxconnectionsperserver (or s3-ext-connectionlimit); 0: the default (2048)
+	ConnectTimeout    time.Duration // s3-ext-connecttimeout; 0: the default (30s)
+
 	ServerSideEncryption string // s3-server-side-encryption: AES256, aws:kms or aws:kms:dsse
 	SSEKMSKeyID          string // s3-sse-kms-key-id
 
-	secretKey    *string // behind a pointer so that %v never prints it
-	sessionToken *string // session-token, likewise
-	customerKey  *[]byte // s3-sse-customer-key, decoded: a secret, likewise
+	ignored      []string // s3-ext-* options accepted with no effect here, for New's log
+	secretKey    *string  // behind a pointer so that %v never prints it
+	sessionToken *string  // session-token, likewise
+	customerKey  *[]byte  // s3-sse-customer-key, decoded: a secret, likewise
 }
 
 // HasCustomerKey reports whether the URL carried an SSE-C key
@@ -143,6 +153,10 @@ func ParseURL(rawURL string) (*URL, error) {
 	// After a secret, an unknown key may be the rest of it, cut off by an
 	// unescaped '&': never shown.
 	afterSecret := userSecret != nil
+	// An option given twice must say the same both times: the values of
+	// each option met so far, with the spelling used.
+	type given struct{ key, val string }
+	seen := map[*urlOption]given{}
 	if rawQuery != "" {
 		for pair := range strings.SplitSeq(rawQuery, "&") {
 			if pair == "" {
@@ -170,13 +184,33 @@ func ParseURL(rawURL string) (*URL, error) {
 				return fail("option %s has an invalid %%-escape in its value", key)
 			}
 			afterSecret = afterSecret || o.secret
-			if err := o.set(st, strings.TrimSpace(val)); err != nil {
+			val = strings.TrimSpace(val)
+			if prev, ok := seen[o]; ok {
+				// Never silently one of two values: the one dropped may be
+				// the one meant. Neither is shown: either may be a secret.
+				same, valid := sameEffect(o, s3s, prev.val, val)
+				switch {
+				case valid && same:
+					continue
+				case valid && prev.key != key:
+					return fail("option %s is given twice (as %s and %s) with different values: give it once", o.name, prev.key, key)
+				case valid:
+					return fail("option %s is given twice with different values: give it once", o.name)
+				}
+				// An invalid value: set reports it.
+			}
+			seen[o] = given{key, val}
+			if err := o.set(st, val); err != nil {
 				if o.secret {
 					return fail("option %s: %v", key, err)
 				}
 				return fail("option %s=%q: %v", key, truncate(val, 40), err)
 			}
 		}
+	}
+
+	if err := st.applyExt(); err != nil {
+		return fail("%v", err)
 	}
 
 	// Precedence: aws-access-key-id > URL userinfo > auth-username, same for secrets.
@@ -249,7 +283,7 @@ func (u *URL) String() string {
 	b.WriteString("/")
 	b.WriteString(escapePrefix(u.Prefix))
 	sep := "?"
-	for _, o := range urlOptions {
+	for _, o := range knownOptions {
 		if o.get == nil {
 			continue
 		}
@@ -289,6 +323,13 @@ func (u *URL) Options() []Option {
 		c.responseChecksum = u.ResponseChecksum
 		c.lockFor = u.LockDuration
 		c.versionAt = u.VersionAt
+		c.proxy = ""
+		if u.ProxyHost != "" {
+			c.proxy = net.JoinHostPort(strings.Trim(u.ProxyHost, "[]"), strconv.Itoa(u.ProxyPort))
+		}
+		c.maxConnsPerHost = u.MaxConnsPerServer
+		c.connectTimeout = u.ConnectTimeout
+		c.ignoredOptions = u.ignored
 	}}
 	if u.ServerSideEncryption != "" || u.SSEKMSKeyID != "" {
 		opts = append(opts, WithServerSideEncryption(SSE{Type: u.ServerSideEncryption, KMSKeyID: u.SSEKMSKeyID}))

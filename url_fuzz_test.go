@@ -39,6 +39,10 @@ func FuzzParseURL(f *testing.F) {
 		"s3://bucket/?anonymous&remote-file-lock-duration=36h",
 		"s3://AKID:wJal/rXU+tn:SECRETk@bucket/p@q",
 		"s3://AKID:9wJal/rXU+tn:SECRETk@bucket/p",
+		"s3://bucket/?s3-ext-serviceurl=http://minio:9000&s3-ext-usehttp=true&s3-ext-timeout=00:05:00&s3-ext-readwritetimeout=1.00:00:00.5",
+		"s3://bucket/?s3-ext-proxyhost=[::1]&s3-ext-proxyport=3128&s3-ext-connectionlimit=8&s3-ext-connecttimeout=10&s3-ext-logresponse=True",
+		"s3://bucket/?s3-ext-proxycredentials=SECRETpx1&s3-ext-signatureversion=4&s3-ext-retrymode=adaptive&short-timeout=1m",
+		"s3://bucket/?server-name=a&s3-server-name=b&s3-ext-authenticationregion=auto&s3-authentication-region=x",
 	} {
 		f.Add(s)
 	}
@@ -96,7 +100,8 @@ func fuzzSecrets(raw string) []string {
 		for pair := range strings.SplitSeq(q, "&") {
 			k, v, ok := strings.Cut(pair, "=")
 			switch strings.ToLower(k) {
-			case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token":
+			case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token",
+				"s3-ext-proxycredentials":
 				if ok {
 					cands = append(cands, v)
 				}

@@ -4,6 +4,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // TestParseURLSecret checks the one thing the black-box tests cannot see: the
@@ -34,7 +37,7 @@ func TestParseURLSecret(t *testing.T) {
 		{"s3://USER:userpass@bucket/?auth-password=authpass&aws_secret_access_key=under", "under"},
 		{"s3://USER:userpass@bucket/?aws-secret-access-key=", "userpass"},
 		{"s3://USER:@bucket/?auth-password=authpass", "authpass"},
-		{"s3://bucket/?aws-secret-access-key=first&aws-secret-access-key=second", "second"},
+		{"s3://bucket/?aws-secret-access-key=second&aws_secret_access_key=second", "second"},
 		{"s3s://bucket/?auth-username=u&auth-password=pw", "pw"},
 	}
 	for _, tc := range tests {
@@ -146,5 +149,33 @@ func TestParseURLSecretWithReservedCharacters(t *testing.T) {
 		if u, err := ParseURL(in); err != nil || u.secretKey == nil || *u.secretKey != secret || u.Prefix != "laptop/" {
 			t.Errorf("ParseURL(%q): %v; want the secret", in, err)
 		}
+	}
+}
+
+// TestURLExtTransport: s3-ext-maxconnectionsperserver caps the connections
+// to the server and s3-ext-connecttimeout bounds connecting, on the
+// transport New builds.
+func TestURLExtTransport(t *testing.T) {
+	u, err := ParseURL("s3://bucket/?s3-ext-maxconnectionsperserver=6&s3-ext-connecttimeout=00:00:07")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c config
+	for _, o := range u.Options() {
+		o(&c)
+	}
+	hc, err := httpClient(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, ok := hc.(*awshttp.BuildableClient)
+	if !ok {
+		t.Fatalf("httpClient = %T, want the SDK's BuildableClient", hc)
+	}
+	if got := bc.GetTransport().MaxConnsPerHost; got != 6 {
+		t.Errorf("MaxConnsPerHost = %d, want 6 (s3-ext-maxconnectionsperserver)", got)
+	}
+	if got := bc.GetDialer().Timeout; got != 7*time.Second {
+		t.Errorf("dialer timeout = %v, want 7s (s3-ext-connecttimeout)", got)
 	}
 }

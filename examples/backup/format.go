@@ -28,8 +28,14 @@ const (
 	kindList
 )
 
+// volumePrefix starts every volume's name and no other name: index files
+// start with s3dest-i, lists with s3dest- and a digit. S3 lifecycle rules
+// pick objects by key prefix, so a rule for volumePrefix moves the
+// volumes and nothing else (archiveRule).
+const volumePrefix = "s3dest-b"
+
 var (
-	volumeName = regexp.MustCompile(`^s3dest-b([0-9a-f]{32})\.dblock\.zip$`)
+	volumeName = regexp.MustCompile(`^` + volumePrefix + `([0-9a-f]{32})\.dblock\.zip$`)
 	indexName  = regexp.MustCompile(`^s3dest-i([0-9a-f]{32})\.dindex\.json$`)
 	listName   = regexp.MustCompile(`^s3dest-([0-9]{8}T[0-9]{6}Z)\.dlist\.json$`)
 )
@@ -52,7 +58,7 @@ func newVolumeNames() (volume, index string) {
 	var id [16]byte
 	_, _ = rand.Read(id[:]) // never fails (crypto/rand doc)
 	h := hex.EncodeToString(id[:])
-	return "s3dest-b" + h + ".dblock.zip", "s3dest-i" + h + ".dindex.json"
+	return volumePrefix + h + ".dblock.zip", "s3dest-i" + h + ".dindex.json"
 }
 
 func listNameAt(t time.Time) string { return "s3dest-" + t.UTC().Format(timeLayout) + ".dlist.json" }

@@ -6,7 +6,7 @@
 // readable.
 //
 //	go run ./examples/backup                       # demo on an in-process fake S3
-//	go run ./examples/backup backup DIR URL [--volume-class DEEP_ARCHIVE] [--block-size 1MiB] [--volume-size 50MiB]
+//	go run ./examples/backup backup DIR URL [--volume-class DEEP_ARCHIVE] [--archive-after DAYS] [--block-size 1MiB] [--volume-size 50MiB]
 //	go run ./examples/backup list URL [--version TIME] [--at TIME]
 //	go run ./examples/backup verify URL [--sample N]
 //	go run ./examples/backup restore URL FILE DEST [--version TIME] [--at TIME] [--tier Bulk] [--days N] [--poll 1m]
@@ -22,6 +22,22 @@
 // an unchanged directory uploads no volume. Volumes go to --volume-class (else
 // the URL's s3-storage-class); index and list files go to the URL's class,
 // or STANDARD when that is an archive class.
+//
+// --archive-after DAYS is the other way to archive volumes, the one
+// Duplicati's documentation describes: volumes are uploaded readable, and
+// a lifecycle rule of the bucket moves them to --archive-class (default
+// DEEP_ARCHIVE) DAYS days later, so that recent volumes can still be
+// verified and restored at once. Every object lives in one folder, and S3
+// picks a rule's objects by key prefix (or by tags and size, which say
+// nothing of what an object is: a size filter would catch big indexes and
+// miss small volumes), so the rule is scoped to the prefix and "s3dest-b",
+// which every volume name starts with and no other name does. Moving
+// volumes to a folder of their own would change the layout, and every
+// existing backup with it. Backup sets the rule each time it is given
+// (s3dest writes nothing when it is as asked); 0 leaves the bucket's rules
+// as they are, and "s3dest lifecycle URL 0 --names s3dest-b" removes it.
+// Servers without lifecycle transitions (versitygw, SeaweedFS, rclone
+// serve s3) refuse it before anything is uploaded.
 //
 // verify never restores, like Duplicati's: it checks that every version finds
 // its blocks in the indexes and every volume has its indexed size, then
@@ -90,7 +106,7 @@ func main() {
 const usage = `usage:
   backup                                  run the demo on an in-process fake S3
   backup demo                             the same
-  backup backup DIR URL [flags]           back up a directory
+  backup backup DIR URL [flags]           back up a directory (--archive-after DAYS: archive volumes later)
   backup list URL [--version V] [--at T]  list versions, volumes and files
   backup verify URL [--sample N]          check the backup; archived volumes are skipped
   backup restore URL FILE DEST [flags]    restore one file (restoring archived volumes first);
@@ -128,10 +144,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fset.Var(&volume, "volume-size", "largest volume, such as 50MiB")
 		class := fset.String("volume-class", "", "storage class of volumes, such as DEEP_ARCHIVE or GLACIER (default: the URL's s3-storage-class)")
 		create := fset.Bool("create-bucket", false, "create the bucket when it is missing")
+		archiveAfter := fset.Int("archive-after", 0, "days after upload when a lifecycle rule moves volumes to --archive-class (0: leave the bucket's rules as they are)")
+		archiveClass := fset.String("archive-class", "DEEP_ARCHIVE", "storage class the --archive-after rule moves volumes to")
 		nargs, act = 2, func(pos []string) error {
+			if *archiveAfter < 0 {
+				return usageError(fmt.Sprintf("--archive-after %d: give a number of days, or 0", *archiveAfter))
+			}
 			r, err := open(pos[1], *class, s3dest.WithCreateBucket(*create))
 			if err != nil {
 				return err
+			}
+			if *archiveAfter > 0 {
+				if err := archiveRule(ctx, r, *archiveAfter, *archiveClass, stdout); err != nil {
+					return err
+				}
 			}
 			_, err = backup(ctx, r, pos[0], packOptions{blockSize: int(block), volumeSize: int64(volume)}, stdout)
 			return err

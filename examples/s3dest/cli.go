@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -32,7 +31,9 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	stdinTTY       bool // questions may be asked on stdin
-	stderrTTY      bool // progress bars may be drawn on stderr
+	stdoutTTY      bool // get - would mix a progress line with the data
+	stderrTTY      bool // progress lines may be drawn on stderr
+	stderrWidth    int  // its columns, when it is a terminal
 	progressEvery  time.Duration
 	secrets        []string // the URL's secret, scrubbed from messages
 }
@@ -41,18 +42,12 @@ type app struct {
 // environment and a context that ends on Ctrl-C. It returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: env,
-		stdinTTY: isTerminal(stdin), stderrTTY: isTerminal(stderr), progressEvery: 100 * time.Millisecond}
-	return a.run(ctx, args)
-}
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	if !ok || file == nil {
-		return false
+		stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr),
+		progressEvery: 100 * time.Millisecond}
+	if a.stderrTTY {
+		a.stderrWidth = terminalWidth(stderr)
 	}
-	fi, err := file.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return a.run(ctx, args)
 }
 
 // opts holds every command's flags; each command registers the ones it has.
@@ -71,6 +66,8 @@ type opts struct {
 	poll, timeout time.Duration // wait
 
 	olderThan time.Duration // cleanup
+
+	names string // lifecycle
 
 	at, version string // ls, stat, get: the past of a versioned bucket (cmd_versions.go)
 }
@@ -95,8 +92,8 @@ type call struct {
 	o    *opts
 	dest *s3dest.Destination
 	url  *s3dest.URL
-	args []string // positional arguments after the URL
-	bar  *progressBar
+	args []string  // positional arguments after the URL
+	bar  *progress // nil: no progress line
 }
 
 // usageError is a mistake on the command line: exit code 2. The hint
@@ -150,8 +147,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 	} else if err := checkCount(cmd, pos); err != nil {
 		return a.fail(o, cmd, err)
 	}
-	if err := cmd.run(ctx, c); err != nil {
-		c.bar.finish()
+	err = cmd.run(ctx, c)
+	c.bar.finish()
+	if err != nil {
 		return a.fail(o, cmd, err)
 	}
 	return exitOK
@@ -246,10 +244,12 @@ func redact(arg string) string {
 // open builds the destination with the options the command's flags add.
 // A URL or option s3dest refuses is a usage error.
 func (a *app) open(ctx context.Context, c *call, rawURL string) (*s3dest.Destination, error) {
-	var extra []s3dest.Option
+	var verbose slog.Handler
 	if c.o.verbose {
-		extra = append(extra, s3dest.WithLogger(slog.New(slog.NewTextHandler(a.stderr, nil))))
+		verbose = slog.NewTextHandler(a.stderr, nil)
 	}
+	c.bar = a.progressFor(c)
+	extra := c.bar.options(c, verbose)
 	if c.o.storageClass != "" {
 		extra = append(extra, s3dest.WithStorageClass(c.o.storageClass))
 	}
@@ -267,10 +267,6 @@ func (a *app) open(ctx context.Context, c *call, rawURL string) (*s3dest.Destina
 		return nil, err
 	} else if view != nil {
 		extra = append(extra, view)
-	}
-	if (c.cmd.name == "put" || c.cmd.name == "get") && a.stderrTTY && !c.o.json {
-		c.bar = &progressBar{w: a.stderr, every: a.progressEvery}
-		extra = append(extra, s3dest.WithProgress(c.bar.update))
 	}
 	c.url, _ = s3dest.ParseURL(rawURL) // Open reports its error
 	dest, err := s3dest.Open(ctx, rawURL, extra...)

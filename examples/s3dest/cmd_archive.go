@@ -84,7 +84,9 @@ func cmdWait(ctx context.Context, c *call) error {
 	if !c.o.json {
 		fmt.Fprintf(c.stderr, "waiting for %d object(s) to be readable, checking every %s\n", len(c.args), duration(c.o.poll))
 	}
+	c.bar.begin()
 	err := c.dest.WaitRestored(ctx, c.args, c.o.poll)
+	c.bar.finish()
 	var nr *s3dest.NotRestoringError
 	switch {
 	case errors.As(err, &nr):

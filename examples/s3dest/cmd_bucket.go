@@ -69,8 +69,9 @@ func cmdTest(ctx context.Context, c *call) error {
 
 // confirmCreate decides whether test may create the missing bucket, nil
 // meaning yes: --create says yes; on a terminal it asks; otherwise the
-// answer is no, with a hint to pass --create. A no is an error that keeps
-// notFound's category, so the exit code is 3.
+// answer is no, with a hint to pass --create. --json never asks: a
+// question on stderr would break the JSON there. A no is an error that
+// keeps notFound's category, so the exit code is 3.
 func (c *call) confirmCreate(notFound error) error {
 	d := c.dest
 	if c.o.create {
@@ -78,8 +79,11 @@ func (c *call) confirmCreate(notFound error) error {
 	}
 	msg := fmt.Sprintf("bucket %s does not exist", d.Bucket())
 	hint := fmt.Sprintf("pass --create to create it in region %s", c.createRegion())
-	if !c.stdinTTY {
+	switch {
+	case !c.stdinTTY:
 		return &cliError{msg: msg + " (stdin is not a terminal, so s3dest did not ask)", hint: hint, err: notFound}
+	case c.o.json:
+		return &cliError{msg: msg + " (s3dest asks no questions with --json)", hint: hint, err: notFound}
 	}
 	fmt.Fprintf(c.stderr, "Bucket %s does not exist. Create it in region %s? [y/N] ", d.Bucket(), c.createRegion())
 	line, _ := bufio.NewReader(c.stdin).ReadString('\n')
@@ -117,7 +121,9 @@ func cmdCleanup(ctx context.Context, c *call) error {
 	if c.o.olderThan < 0 {
 		return usagef("--older-than %s: give a duration of 0 or more", c.o.olderThan)
 	}
+	c.bar.begin()
 	n, err := c.dest.CleanupUploads(ctx, c.o.olderThan)
+	c.bar.finish()
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,9 @@ func commands() []*command {
 			detail: `Lists the bucket once, as Duplicati's "Test connection" does. When the bucket
 does not exist, it asks on the terminal whether to create it in the
 destination's region, creates it and tests again. --create answers yes for
-scripts; without a terminal and without --create it exits 3. --write also
-puts a small probe object, reads it back and deletes it.`,
+scripts; without a terminal, or with --json, it asks nothing and exits 3
+unless --create is given. --write also puts a small probe object, reads it
+back and deletes it.`,
 			flags: func(fs *flag.FlagSet, o *opts) {
 				fs.BoolVar(&o.create, "create", false, "create the bucket without asking when it does not exist")
 				fs.BoolVar(&o.write, "write", false, "also write, read back and delete a probe object")
@@ -105,6 +106,21 @@ including uploads in progress.`,
 			flags: func(fs *flag.FlagSet, o *opts) {
 				fs.DurationVar(&o.olderThan, "older-than", 24*time.Hour, "abort uploads started more than this long ago")
 			}},
+		{name: "lifecycle", args: "URL [DAYS CLASS]", max: 2, run: cmdLifecycle,
+			summary: "show or set the rule that archives objects DAYS days after upload",
+			detail: `Without DAYS, shows the lifecycle rule s3dest keeps for the prefix: after how
+many days objects move to which storage class. With DAYS and CLASS, sets it:
+objects under the prefix move to CLASS (such as GLACIER or DEEP_ARCHIVE)
+DAYS days after their upload; DAYS 0 removes the rule, and CLASS may then be
+left out. The bucket's other rules are kept. --names limits the rule to the
+names that start with a string: --names duplicati-b moves only Duplicati's
+data files, as its documentation advises, and keeps the index and list
+files readable. A server without lifecycle transitions fails with
+not_supported (exit code 1). --json prints bucket, prefix, names, days,
+storage_class, and when setting, changed.`,
+			flags: func(fs *flag.FlagSet, o *opts) {
+				fs.StringVar(&o.names, "names", "", "the rule applies to the names that start with this, such as duplicati-b")
+			}},
 		{name: "demo", max: 0, noURL: true, run: cmdDemo,
 			summary: "run a short session against a built-in fake S3 server",
 			detail: `Starts an in-process fake S3 server and runs a scripted session on it: make
@@ -178,7 +194,7 @@ func (a *app) commandHelp(w io.Writer, cmd *command) {
 func commandList() string {
 	var b strings.Builder
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %-24s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(&b, "  %-9s %-24s %s\n", c.name, c.args, c.summary)
 	}
 	return b.String()
 }

@@ -34,7 +34,7 @@ const urlHelp = `THE DESTINATION URL
                                       also server-name (the AWS endpoint of the region)
   s3-location-constraint              the bucket's region, and where mb creates it;
                                       EU means eu-west-1 (discovered from the bucket)
-  s3-authentication-region            signing region; also s3-ext-authenticationregion
+  s3-authentication-region            signing region (s3-ext-authenticationregion overrides it)
                                       (the region)
   use-ssl                             https (true, unless s3-server-name starts with http://)
   s3-storage-class                    storage class of uploads, e.g. STANDARD_IA, GLACIER
@@ -60,6 +60,19 @@ const urlHelp = `THE DESTINATION URL
   s3-ext-requestchecksumcalculation   when_supported or when_required
                                       (when_supported on AWS, when_required elsewhere)
   s3-ext-responsechecksumvalidation   when_supported or when_required (the same)
+  s3-ext-serviceurl                   http(s)://host[:port]; overrides s3-server-name
+  s3-ext-usehttp                      true: plain HTTP, false: HTTPS (use-ssl)
+  s3-ext-authenticationregion         overrides s3-authentication-region
+  s3-ext-timeout                      .NET TimeSpan (00:05:00): bound on each request
+                                      that moves no data; the shorter of it and short-timeout
+  s3-ext-readwritetimeout             .NET TimeSpan: the shorter of it and read-write-timeout
+  s3-ext-connecttimeout               bound on connecting to the server (30s)
+  s3-ext-proxyhost, s3-ext-proxyport  an HTTP proxy for every request (HTTPS_PROXY)
+  s3-ext-maxconnectionsperserver      cap on connections to the server; also
+                                      s3-ext-connectionlimit (2048)
+  s3-ext-...                          every other AWS SDK setting Duplicati writes
+                                      (s3-ext-signatureversion, s3-ext-logresponse,
+                                      s3-ext-buffersize, ...): accepted, no effect; -v names them
   short-timeout                       bound on calls that move no data (30s)
   list-timeout                        bound on each listing page (10m)
   read-write-timeout                  idle timeout on object bodies (30s)
@@ -102,10 +115,17 @@ const exitHelp = `EXIT CODES
 `
 
 const terminalHelp = `TERMINALS
-  put and get draw a progress bar on stderr when stderr is a terminal (get
-  may be writing the data itself to stdout), never with --json. test asks
-  before creating a missing bucket only when stdin is a terminal; scripts
-  pass --create.
+  put, get, wait and cleanup show their progress on one line of stderr when
+  stderr is a terminal: put and get a bar, the bytes moved, the rate and the
+  time left; wait how many objects are readable and when it checks next;
+  cleanup how many uploads it has aborted. stderr rather than stdout,
+  because get ... - writes the data itself to stdout (and shows nothing when
+  that is the terminal too). Nothing is shown with --json, nor when stderr
+  is a file, a pipe or /dev/null.
+
+  test asks before creating a missing bucket only when stdin is a terminal
+  (not /dev/null, a pipe or a file) and --json is not given; scripts pass
+  --create.
 `
 
 func longHelp() string {

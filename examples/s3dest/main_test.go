@@ -256,46 +256,6 @@ func TestCleanup(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestProgressBar: on a terminal, put and get draw a bar on stderr that
-// ends at 100% and leaves the line finished.
-func TestProgressBar(t *testing.T) {
-	_, raw := withBucket(t)
-	for _, args := range [][]string{{"put", raw, "-", "p.bin"}, {"get", raw, "p.bin", "-"}} {
-		var out, errOut bytes.Buffer
-		a := &app{stdin: strings.NewReader(strings.Repeat("x", 3<<20)), stdout: &out, stderr: &errOut,
-			getenv: func(string) string { return "" }, stderrTTY: true}
-		if code := a.run(t.Context(), args); code != 0 {
-			t.Fatalf("%s: exit %d: %s", args[0], code, errOut.String())
-		}
-		want(t, args[0]+" progress", errOut.String(), "\rp.bin", "100%  3.0 MiB / 3.0 MiB")
-		if !strings.HasSuffix(errOut.String(), "\n") {
-			t.Errorf("%s: the progress line is left open: %q", args[0], errOut.String())
-		}
-	}
-	// Not on a terminal, or with --json: no bar.
-	if r := ok(t, "", "get", raw, "p.bin", "-"); r.stderr != "" {
-		t.Errorf("get drew progress off a terminal: %q", r.stderr)
-	}
-}
-
-func TestRenderProgress(t *testing.T) {
-	for _, tc := range []struct {
-		p    s3dest.Progress
-		want string
-	}{
-		{s3dest.Progress{Name: "a", Done: 0, Total: 100}, "a                        [>         ]   0%  0 B / 100 B"},
-		{s3dest.Progress{Name: "a", Done: 50, Total: 100}, "a                        [=====>    ]  50%  50 B / 100 B"},
-		{s3dest.Progress{Name: "a", Done: 100, Total: 100}, "a                        [==========] 100%  100 B / 100 B"},
-		{s3dest.Progress{Name: "a", Done: 0, Total: 0}, "a                        [==========] 100%  0 B / 0 B"},
-		{s3dest.Progress{Name: "a", Done: 3 << 20, Total: -1}, "a                         3.0 MiB"},
-		{s3dest.Progress{Name: strings.Repeat("n", 30), Done: 1, Total: 1}, "…nnnnnnnnnnnnnnnnnnnnnnn [==========] 100%  1 B / 1 B"},
-	} {
-		if got := renderProgress(tc.p, 10); got != tc.want {
-			t.Errorf("renderProgress(%+v)\n got %q\nwant %q", tc.p, got, tc.want)
-		}
-	}
-}
-
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"8388608": 8 << 20, "8MiB": 8 << 20, "8M": 8 << 20, "8mb": 8 << 20,
 		"64KiB": 64 << 10, "1GiB": 1 << 30, " 5 MiB ": 5 << 20} {

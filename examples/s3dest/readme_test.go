@@ -188,3 +188,14 @@ func TestHelpDocumentsEveryOption(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMECommands: the README's command table has a row for every
+// command.
+func TestREADMECommands(t *testing.T) {
+	readme, _, _, _ := readmeTranscript(t)
+	for _, c := range commands() {
+		if !strings.Contains(readme, "\n| `"+c.name+"`") && !strings.Contains(readme, "\n| `"+c.name+" ") {
+			t.Errorf("README.md's command table has no row for %s", c.name)
+		}
+	}
+}
