@@ -562,21 +562,26 @@
 //   - s3dest.go: Destination, New, Open, and do, the one path every request
 //     takes (region discovery and healing, bucket creation, error wrapping);
 //   - options.go: every Option, grouped as the settings they record;
-//   - url.go, urloptions.go: ParseURL, URL.String and the option table;
+//   - url.go, urloptions.go, urlext.go: ParseURL, URL.String, the option
+//     table and Duplicati's s3-ext-* options;
 //   - region.go, client.go: endpoints and regions; the SDK client, its
 //     transport and retryer; credentials.go: where keys come from;
 //   - names.go: bucket, prefix and name rules;
 //   - objects.go: List, Stat, Delete; copy.go: Rename (server-side copy);
 //     batch.go: DeleteMany, CleanupUploads; bucket.go: CreateBucket, Test,
 //     TestWrite;
-//   - put.go: Put and single-request uploads; source.go: reading the
-//     caller's reader; upload.go: streaming multipart uploads;
-//     multipart.go: the multipart lifecycle uploads and copies share;
-//   - get.go: Get and GetRange; verify.go: checking what was read;
-//     checksum.go: CRC32C, MD5 and the server's checksum fallbacks;
+//   - put.go: Put, its per-call options and single-request uploads;
+//     source.go: reading the caller's reader; upload.go: streaming
+//     multipart uploads; multipart.go: the multipart lifecycle uploads and
+//     copies share; memory.go: the part-buffer budget (WithMemoryLimit);
+//   - get.go: Get and GetRange; reader.go: NewReader, NewRangeReader;
+//     verify.go: checking what was read; checksum.go: CRC32C, MD5 and the
+//     server's checksum fallbacks;
+//   - encryption.go: SSE-S3, SSE-KMS and customer keys;
 //   - glacier.go, restore.go: archive classes, Restore, WaitRestored;
 //     lifecycle.go: the archive rule; lock.go: object lock; versions.go:
-//     Versions, GetVersion and the point-in-time view (WithVersionAt);
+//     Versions and GetVersion; versionat.go: the point-in-time view
+//     (WithVersionAt);
 //   - timeouts.go: Timeouts and the read-write idle timer; progress.go:
 //     Progress reports; clock.go: the clock tests replace;
 //   - errors.go: Error, the categories and their hints.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +263,35 @@ func TestSetLockWithoutFlexibleChecksums(t *testing.T) {
 	}
 	if got, err := d.LockedUntil(t.Context(), "vol"); err != nil || !got.Equal(until) {
 		t.Errorf("LockedUntil = %v, %v; want %v", got, err, until)
+	}
+}
+
+// TestVersionAtLockedUntil: LockedUntil in a view asks the retention of
+// the version the view sees.
+func TestVersionAtLockedUntil(t *testing.T) {
+	c := newFakeClock()
+	srv := versionedFake(t, c)
+	d := newDest(t, srv)
+	put(t, d, "k", "locked once")
+	at := c.Now()
+	c.Advance(time.Hour)
+	put(t, d, "k", "now")
+	until := c.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	var asked []string
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !r.URL.Query().Has("retention") {
+			return false
+		}
+		asked = append(asked, r.URL.Query().Get("versionId"))
+		_, _ = io.WriteString(w, `<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>`+until.Format(time.RFC3339)+`</RetainUntilDate></Retention>`)
+		return true
+	})
+	view := newDest(t, srv, s3dest.WithVersionAt(at), c.option())
+	got, err := view.LockedUntil(t.Context(), "k")
+	if err != nil || !got.Equal(until) {
+		t.Errorf("view LockedUntil = %v, %v; want %v", got, err, until)
+	}
+	if want := versionsOf(t, d, "k")[1].VersionID; !slices.Equal(asked, []string{want}) {
+		t.Errorf("retention asked of versions %q, want [%s]", asked, want)
 	}
 }

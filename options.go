@@ -146,6 +146,40 @@ func WithPathStyle(on bool) Option {
 	return func(c *config) { c.pathStyle = &on }
 }
 
+// WithVersionAt makes the Destination a read-only view of the bucket as it
+// stood at t. List, Stat, Get, GetRange, NewReader, NewRangeReader and
+// LockedUntil see, for each name, the version that was current at t: an
+// object deleted after t is there, one created after t is not, and one
+// overwritten after t reads its old bytes, verified as Get verifies any
+// object. The bucket must be versioned (Enabled or Suspended; object lock
+// buckets are): an unversioned one is ErrInvalid, with a hint, never an
+// empty view.
+//
+// The version current at t is the newest whose LastModified is at or
+// before t; when that is a delete marker, or no version is that old, the
+// name is absent. S3 keeps LastModified to the second, so what was written
+// within the second of t counts as written before it: choose t at least a
+// second after the last write you trust (the end of the last good backup)
+// and before the first you do not.
+//
+// The view never changes the bucket: Put, Delete, DeleteMany, Rename,
+// SetLock, CreateBucket, TestWrite and CleanupUploads fail with
+// ErrInvalid before any request. Restore restores the version the view
+// shows, and WaitRestored waits for it. Versions and GetVersion are not
+// limited to t.
+//
+// List reads ListObjectVersions, one request per page of up to 1,000
+// versions and delete markers (all of them under the prefix, so a bucket
+// with many old versions takes more pages than List without the view), and
+// holds one page at a time. Stat and the reads first find the name's
+// version with one ListObjectVersions of that name.
+//
+// The URL's s3-version-at (RFC 3339). Default: the zero time, no view (the
+// latest versions, writable).
+func WithVersionAt(t time.Time) Option {
+	return func(c *config) { c.versionAt = t }
+}
+
 // Who signs: one credential source at most (credentials.go); none means the
 // AWS default chain.
 

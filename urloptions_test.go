@@ -2,11 +2,14 @@ package s3dest_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/s3test"
 )
 
 func TestURLOptions(t *testing.T) {
@@ -96,5 +99,44 @@ func TestURLOptionsWithoutCredentials(t *testing.T) {
 		if leak := urlLeak(err.Error(), urlSecret); leak != "" {
 			t.Errorf("New with the options of %q: error shows the secret: %q", in, err)
 		}
+	}
+}
+
+// TestVersionAtURL: s3-version-at is RFC 3339, read into URL.VersionAt and
+// written back by String, and opens a view; an explicit option overrides it.
+func TestVersionAtURL(t *testing.T) {
+	srv := withBucket(t)
+	raw := "s3://" + bucket + "/p?s3-version-at=2026-11-25T13:00:00%2B01:00&s3-server-name=" + srv.Endpoint +
+		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey
+	u, err := s3dest.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if !u.VersionAt.Equal(want) {
+		t.Errorf("URL.VersionAt = %v, want %v", u.VersionAt, want)
+	}
+	back, err := s3dest.ParseURL(u.String())
+	if err != nil || !back.VersionAt.Equal(want) || !strings.Contains(u.String(), "s3-version-at=") {
+		t.Errorf("String %q reads back as %v, %v", u.String(), back.VersionAt, err)
+	}
+	d := mustOpen(t, raw)
+	if !d.VersionAt().Equal(want) || !strings.Contains(d.String(), "s3-version-at=2026-11-25T13%3A00%3A00%2B01%3A00") {
+		t.Errorf("Open: VersionAt %v, String %s", d.VersionAt(), d.String())
+	}
+	if err := d.Put(t.Context(), "x", strings.NewReader("x")); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("Put through a URL with s3-version-at: %v, want ErrInvalid", err)
+	}
+	if d := mustOpen(t, raw, s3dest.WithVersionAt(time.Time{})); !d.VersionAt().IsZero() {
+		t.Errorf("WithVersionAt(zero) after the URL's: VersionAt %v, want none", d.VersionAt())
+	}
+	for _, bad := range []string{"2026-11-25", "yesterday", "2026-11-25T12:00:00"} {
+		_, err := s3dest.ParseURL("s3://" + bucket + "/?s3-version-at=" + bad)
+		if !errors.Is(err, s3dest.ErrInvalid) || !strings.Contains(err.Error(), "s3-version-at") || !strings.Contains(err.Error(), "RFC 3339") {
+			t.Errorf("s3-version-at=%s: %v, want ErrInvalid naming the option and RFC 3339", bad, err)
+		}
+	}
+	if u, err := s3dest.ParseURL("s3://" + bucket + "/?s3-version-at="); err != nil || !u.VersionAt.IsZero() {
+		t.Errorf("an empty s3-version-at: %v, %v; want no view", u, err)
 	}
 }

@@ -24,47 +24,6 @@ import (
 // keeps after an overwrite or a delete, read back. See the package doc,
 // "Recovering from deletion or ransomware".
 
-// WithVersionAt makes the Destination a read-only view of the bucket as it
-// stood at t. List, Stat, Get, GetRange, NewReader, NewRangeReader and
-// LockedUntil see, for each name, the version that was current at t: an
-// object deleted after t is there, one created after t is not, and one
-// overwritten after t reads its old bytes, verified as Get verifies any
-// object. The bucket must be versioned (Enabled or Suspended; object lock
-// buckets are): an unversioned one is ErrInvalid, with a hint, never an
-// empty view.
-//
-// The version current at t is the newest whose LastModified is at or
-// before t; when that is a delete marker, or no version is that old, the
-// name is absent. S3 keeps LastModified to the second, so what was written
-// within the second of t counts as written before it: choose t at least a
-// second after the last write you trust (the end of the last good backup)
-// and before the first you do not.
-//
-// The view never changes the bucket: Put, Delete, DeleteMany, Rename,
-// SetLock, CreateBucket, TestWrite and CleanupUploads fail with
-// ErrInvalid before any request. Restore restores the version the view
-// shows, and WaitRestored waits for it. Versions and GetVersion are not
-// limited to t.
-//
-// List reads ListObjectVersions, one request per page of up to 1,000
-// versions and delete markers (all of them under the prefix, so a bucket
-// with many old versions takes more pages than List without the view), and
-// holds one page at a time. Stat and the reads first find the name's
-// version with one ListObjectVersions of that name.
-//
-// The URL's s3-version-at (RFC 3339). Default: the zero time, no view (the
-// latest versions, writable).
-func WithVersionAt(t time.Time) Option {
-	return func(c *config) { c.versionAt = t }
-}
-
-// VersionAt returns the time of the point-in-time view (WithVersionAt),
-// or the zero time when the destination sees the latest versions.
-func (d *Destination) VersionAt() time.Time { return d.cfg.versionAt }
-
-// viewing reports a point-in-time view.
-func (d *Destination) viewing() bool { return !d.cfg.versionAt.IsZero() }
-
 // A Version is one version of an object, or one of its delete markers, as
 // Versions lists them.
 type Version struct {
@@ -130,18 +89,6 @@ func (d *Destination) GetVersion(ctx context.Context, name, versionID string, w 
 	return d.get(ctx, op, key, name, &versionID, nil, w)
 }
 
-// readOnly refuses a write in a point-in-time view, before any request.
-func (d *Destination) readOnly(op, key string) error {
-	if !d.viewing() {
-		return nil
-	}
-	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrInvalid,
-		Err: fmt.Errorf("the destination is a point-in-time view of %s (WithVersionAt), which is read-only",
-			d.cfg.versionAt.UTC().Format(time.RFC3339)),
-		Hint: "a recovery view never changes the bucket: write through a destination opened without " +
-			"WithVersionAt (s3-version-at)"}
-}
-
 // versioningHint says how to turn versioning on, and what it cannot bring back.
 const versioningHint = "S3 keeps old versions and delete markers only in a versioned bucket: enable versioning " +
 	"(PutBucketVersioning with Status Enabled, such as aws s3api put-bucket-versioning --bucket BUCKET " +
@@ -175,132 +122,6 @@ func (d *Destination) checkVersioned(ctx context.Context, op string) error {
 	return &Error{Op: op, Bucket: d.bucket, kind: ErrInvalid,
 		Err:  errors.New("versioning is off for the bucket: it has no old versions to read"),
 		Hint: versioningHint}
-}
-
-// viewVersion returns the id of the version of key the view sees, or nil
-// outside a view. A name absent at the view's time is ErrObjectNotFound.
-func (d *Destination) viewVersion(ctx context.Context, op, key string) (*string, error) {
-	if !d.viewing() {
-		return nil, nil
-	}
-	if err := d.checkVersioned(ctx, op); err != nil {
-		return nil, err
-	}
-	var pick atPicker
-	var found *versionEntry
-	err := d.versionPages(ctx, op, key, nil, false, func(page []versionEntry) bool {
-		for _, e := range page {
-			if e.key != key {
-				return false // past the name: it sorts first among the keys it begins
-			}
-			if pick.decides(e, d.cfg.versionAt) {
-				found = &e
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	if found == nil || found.marker {
-		at := d.cfg.versionAt.UTC().Format(time.RFC3339)
-		return nil, &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrObjectNotFound,
-			Err:  fmt.Errorf("no version of it was current at %s", at),
-			Hint: "it was created after that time, or deleted before it: Versions lists its versions"}
-	}
-	return &found.id, nil
-}
-
-// atPicker chooses, among the entries of one key after another, newest
-// first, the one current at a time: the first of each key written at or
-// before it. It holds the key being read only, so that a key's versions
-// may run over a page boundary.
-type atPicker struct {
-	key     string
-	decided bool
-}
-
-// decides reports whether e is the entry current at t for its key (a
-// delete marker then means the key is absent).
-func (p *atPicker) decides(e versionEntry, t time.Time) bool {
-	if e.key != p.key {
-		p.key, p.decided = e.key, false
-	}
-	if p.decided || e.modTime.After(t) {
-		return false
-	}
-	p.decided = true
-	return true
-}
-
-// listAt is List in a point-in-time view: one pass over ListObjectVersions,
-// with the prefix and delimiter List uses, yielding for each key the
-// version current at the view's time.
-func (d *Destination) listAt(ctx context.Context) iter.Seq2[FileInfo, error] {
-	return func(yield func(FileInfo, error) bool) {
-		if err := d.checkVersioned(ctx, "list"); err != nil {
-			yield(FileInfo{}, err)
-			return
-		}
-		var delim *string
-		if !d.cfg.recursiveList {
-			delim = aws.String("/")
-		}
-		var pick atPicker
-		err := d.versionPages(ctx, "list", d.prefix, delim, true, func(page []versionEntry) bool {
-			for _, e := range page {
-				if !pick.decides(e, d.cfg.versionAt) || e.marker {
-					continue
-				}
-				if fi := d.entryInfo(e); fi.Name != "" && !yield(fi, nil) { // "": the folder marker
-					return false
-				}
-			}
-			return true
-		})
-		if err != nil {
-			yield(FileInfo{}, err)
-		}
-	}
-}
-
-// statVersion is Stat of one version: a HEAD with its id.
-func (d *Destination) statVersion(ctx context.Context, op, name, key string, version *string) (FileInfo, error) {
-	var out *s3.HeadObjectOutput
-	err := d.do(ctx, op, key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		var err error
-		out, err = d.headVersion(ctx, c, key, version)
-		return err
-	})
-	if err != nil {
-		return FileInfo{}, err
-	}
-	return d.headInfo(name, out), nil
-}
-
-// statAt is Stat in a point-in-time view.
-func (d *Destination) statAt(ctx context.Context, name, key string) (FileInfo, error) {
-	version, err := d.viewVersion(ctx, "stat", key)
-	if err != nil {
-		return FileInfo{}, err
-	}
-	return d.statVersion(ctx, "stat", name, key, version)
-}
-
-// restoreTarget is what Restore restores: the current object, or in a view
-// the version the view sees, with its id.
-func (d *Destination) restoreTarget(ctx context.Context, name, key string) (FileInfo, *string, error) {
-	if !d.viewing() {
-		fi, err := d.Stat(ctx, name)
-		return fi, nil, err
-	}
-	version, err := d.viewVersion(ctx, "restore", key)
-	if err != nil {
-		return FileInfo{}, nil, err
-	}
-	fi, err := d.statVersion(ctx, "restore", name, key, version)
-	return fi, version, err
 }
 
 // versionPermissions are what reading old versions takes in an IAM policy,
@@ -576,26 +397,4 @@ func (o *docOrder) markers() []bool {
 			depth--
 		}
 	}
-}
-
-// parseVersionAt reads s3-version-at: an RFC 3339 time; empty means no view.
-func parseVersionAt(v string, dst *time.Time) error {
-	if v == "" {
-		*dst = time.Time{}
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return fmt.Errorf("not an RFC 3339 time: write it as 2026-11-25T12:00:00Z (or with an offset, +01:00)")
-	}
-	*dst = t
-	return nil
-}
-
-// fmtVersionAt writes s3-version-at so that parseVersionAt reads it back.
-func fmtVersionAt(t time.Time) (string, bool) {
-	if t.IsZero() {
-		return "", false
-	}
-	return t.Format(time.RFC3339Nano), true
 }
