@@ -56,7 +56,13 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 	// Read a little before taking a part buffer from the Destination's
 	// budget: a small object, or a reader that waits for its producer,
 	// holds none.
-	probe := make([]byte, probeSize)
+	pp := copyBufs.Get().(*[]byte) // pooled: small streamed Puts allocate no probe
+	defer func() {
+		if !src.lost.Load() { // else the abandoned Read may still write to it
+			copyBufs.Put(pp)
+		}
+	}()
+	probe := (*pp)[:probeSize]
 	if size >= 0 && size < probeSize {
 		probe = probe[:size]
 	}
