@@ -65,6 +65,11 @@ func (tg *target) expirationRules() bool { return tg.lifecycleReads() && tg.serv
 // rules only and answers NotImplemented to a rule with a transition.
 func (tg *target) transitionRules() bool { return tg.expirationRules() && tg.server != "seaweedfs" }
 
+// ownBucketTaken: the server answers its owner's CreateBucket of an
+// existing bucket with BucketAlreadyExists, as older MinIO does (rclone
+// serve s3, built on gofakes3), where S3 answers BucketAlreadyOwnedByYou.
+func (tg *target) ownBucketTaken() bool { return tg.server == "rclone" }
+
 func (tg *target) real() bool { return tg.fake == nil }
 
 // dest opens the test's destination; opts come after the target's.
