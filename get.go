@@ -141,6 +141,10 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 	if err != nil {
 		return nil, d.versionReadError(op, key, version, err)
 	}
+	if err := d.sameVersion(op, key, version, out.VersionId); err != nil {
+		out.Body.Close()
+		return nil, err
+	}
 	b := &objectBody{d: d, c: c, op: op, key: key, version: version, body: out.Body, want: aws.ToInt64(out.ContentLength)}
 	if out.ContentLength == nil {
 		b.want = -1 // a chunked answer: a range still says its length

@@ -85,6 +85,9 @@ func (d *Destination) ArchiveAfterPrefix(ctx context.Context, namePrefix string)
 }
 
 func (d *Destination) setArchiveAfter(ctx context.Context, namePrefix string, days int, class string) error {
+	if err := d.readOnly(opSetArchiveAfter, ""); err != nil {
+		return err
+	}
 	filter, err := d.rulePrefix(opSetArchiveAfter, namePrefix)
 	if err != nil {
 		return err

@@ -127,6 +127,11 @@ func parseServerName(s string) (scheme, host string, err error) {
 	bad := func(why string) (string, string, error) {
 		return "", "", fmt.Errorf("s3-server-name %q %s: give host, host:port or https://host:port", truncate(s, 70), why)
 	}
+	if strings.Contains(s, "@") {
+		// user:password@host: credentials, so the value is not shown.
+		return "", "", fmt.Errorf("s3-server-name holds user info before '@' (not shown): give the keys as " +
+			"aws-access-key-id and aws-secret-access-key, and the server as host, host:port or https://host:port")
+	}
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {

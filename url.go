@@ -204,6 +204,9 @@ func ParseURL(rawURL string) (*URL, error) {
 				if o.secret {
 					return fail("option %s: %v", key, err)
 				}
+				if strings.Contains(val, "@") { // user:password@host: not shown
+					return fail("option %s (value not shown: it holds user info before '@'): %v", key, err)
+				}
 				return fail("option %s=%q: %v", key, truncate(val, 40), err)
 			}
 		}

@@ -2,6 +2,7 @@ package s3dest_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/s3dest/s3dest"
@@ -104,5 +105,24 @@ func TestURLPrintingHidesSecret(t *testing.T) {
 				t.Errorf("ParseURL(%q) prints the secret (%q) in %q", in, leak, s)
 			}
 		}
+	}
+}
+
+// Credentials written into a server name, a service URL or a proxy host
+// (user:password@host) are refused without being shown.
+func TestURLUserInfoInHostsNotShown(t *testing.T) {
+	for _, opt := range []string{
+		"s3-server-name=https://AKIDX:S3rv3rS3cret@minio.local",
+		"s3-ext-serviceurl=https://AKIDX:S3rv3rS3cret@minio.local:9000",
+		"s3-ext-proxyhost=proxyuser:S3rv3rS3cret@proxy.corp&s3-ext-proxyport=3128",
+	} {
+		_, err := s3dest.ParseURL("s3://bucket/?" + opt)
+		if err == nil || strings.Contains(err.Error(), "S3rv3rS3cret") {
+			t.Errorf("ParseURL(%s) = %v, want an error that does not show the password", opt, err)
+		}
+	}
+	_, err := s3dest.New(t.Context(), "bucket", s3dest.WithServerName("https://AKIDX:S3rv3rS3cret@minio.local"))
+	if err == nil || strings.Contains(err.Error(), "S3rv3rS3cret") {
+		t.Errorf("WithServerName with user info = %v, want an error that does not show the password", err)
 	}
 }

@@ -53,7 +53,13 @@ var urlOptions = []urlOption{
 		set: func(s *parseState, v string) error { return parseBool(v, &s.u.Anonymous) },
 		get: func(u *URL) (string, bool) { return "true", u.Anonymous }},
 	{name: "s3-server-name", alias: []string{"server-name"},
-		set: func(s *parseState, v string) error { s.u.ServerName = v; return nil },
+		set: func(s *parseState, v string) error {
+			if strings.Contains(v, "@") {
+				return fmt.Errorf("holds user info before '@': give the keys as aws-access-key-id and aws-secret-access-key")
+			}
+			s.u.ServerName = v
+			return nil
+		},
 		get: func(u *URL) (string, bool) { return u.ServerName, u.ServerName != "" }},
 	{name: "s3-location-constraint",
 		set: func(s *parseState, v string) error { s.region = &v; return nil },

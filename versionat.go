@@ -128,6 +128,9 @@ func (d *Destination) statVersion(ctx context.Context, op, name, key string, ver
 	if err != nil {
 		return FileInfo{}, err
 	}
+	if err := d.sameVersion(op, key, version, out.VersionId); err != nil {
+		return FileInfo{}, err
+	}
 	return d.headInfo(name, out), nil
 }
 

@@ -279,14 +279,16 @@ func TestVersionAtReadOnly(t *testing.T) {
 	srv.ResetRequests()
 	ctx := t.Context()
 	for op, err := range map[string]error{
-		"Put":            view.Put(ctx, "a", strings.NewReader("overwrite")),
-		"Delete":         view.Delete(ctx, "a"),
-		"DeleteMany":     view.DeleteMany(ctx, []string{"a"}),
-		"Rename":         view.Rename(ctx, "a", "b"),
-		"SetLock":        view.SetLock(ctx, "a", c.Now().Add(time.Hour)),
-		"CreateBucket":   view.CreateBucket(ctx),
-		"TestWrite":      view.TestWrite(ctx),
-		"CleanupUploads": func() error { _, err := view.CleanupUploads(ctx, 0); return err }(),
+		"Put":                   view.Put(ctx, "a", strings.NewReader("overwrite")),
+		"Delete":                view.Delete(ctx, "a"),
+		"DeleteMany":            view.DeleteMany(ctx, []string{"a"}),
+		"Rename":                view.Rename(ctx, "a", "b"),
+		"SetLock":               view.SetLock(ctx, "a", c.Now().Add(time.Hour)),
+		"CreateBucket":          view.CreateBucket(ctx),
+		"TestWrite":             view.TestWrite(ctx),
+		"CleanupUploads":        func() error { _, err := view.CleanupUploads(ctx, 0); return err }(),
+		"SetArchiveAfter":       view.SetArchiveAfter(ctx, 0, ""),
+		"SetArchiveAfterPrefix": view.SetArchiveAfterPrefix(ctx, "b-", 30, "GLACIER"),
 	} {
 		var e *s3dest.Error
 		if !errors.Is(err, s3dest.ErrInvalid) || !errors.As(err, &e) || !strings.Contains(e.Hint, "WithVersionAt") {
@@ -352,5 +354,41 @@ func TestVersionAtArchived(t *testing.T) {
 	}
 	if got := get(t, d, "vol"); got != "overwritten" {
 		t.Errorf("the current version after the view's restore = %q", got)
+	}
+}
+
+// versionSwap answers another x-amz-version-id than the one asked for, as a
+// server that ignores ?versionId and serves the current object would.
+type versionSwap struct{ http.ResponseWriter }
+
+func (v *versionSwap) WriteHeader(code int) {
+	v.Header().Set("X-Amz-Version-Id", "some-other-version")
+	v.ResponseWriter.WriteHeader(code)
+}
+
+// A server that answers another version than the one asked for is caught:
+// a recovery never reads today's bytes as the past's.
+func TestVersionAnsweredIsVersionAsked(t *testing.T) {
+	c := newFakeClock()
+	srv := versionedFake(t, c)
+	d := newDest(t, srv)
+	put(t, d, "a", "old")
+	at := c.Now()
+	c.Advance(time.Minute)
+	put(t, d, "a", "new (encrypted by an attacker)")
+	id := versionsOf(t, d, "a")[1].VersionID
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Has("versionId") {
+			srv.ServeFake(&versionSwap{w}, r)
+			return true
+		}
+		return false
+	})
+	if err := d.GetVersion(t.Context(), "a", id, io.Discard); !errors.Is(err, s3dest.ErrNotSupported) {
+		t.Errorf("GetVersion answered with another version: %v, want ErrNotSupported", err)
+	}
+	view := newDest(t, srv, s3dest.WithVersionAt(at))
+	if _, err := view.Stat(t.Context(), "a"); !errors.Is(err, s3dest.ErrNotSupported) {
+		t.Errorf("Stat in a view answered with another version: %v, want ErrNotSupported", err)
 	}
 }

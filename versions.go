@@ -398,3 +398,16 @@ func (o *docOrder) markers() []bool {
 		}
 	}
 }
+
+// sameVersion checks that an answer to a request for a version is that
+// version: a server that ignores versionId answers the current object,
+// whose own checksum matches it, and a recovery would read today's bytes
+// as the past's. An answer that names no version is taken as asked.
+func (d *Destination) sameVersion(op, key string, asked, answered *string) error {
+	if asked == nil || answered == nil || *answered == *asked {
+		return nil
+	}
+	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrNotSupported, secret: d.scrub,
+		Err:  fmt.Errorf("asked for version %s, the server answered version %s", *asked, *answered),
+		Hint: "the server does not read versions by id: recover old versions with the server's own tools"}
+}
