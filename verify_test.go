@@ -109,7 +109,7 @@ func TestGetOfForeignMultipartIsNoFalseVerdict(t *testing.T) {
 	put(t, d, "vol", "data")
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("X-Amz-Server-Side-Encryption", "aws:kms")
-		srv.ServeFake(&etagSwap{ResponseWriter: w}, r)
+		srv.ServeFake(&headerSwap{w, "ETag", `"0123456789abcdef0123456789abcdef"`}, r)
 		return true
 	})
 	if got := get(t, d, "vol"); got != "data" {
@@ -117,12 +117,16 @@ func TestGetOfForeignMultipartIsNoFalseVerdict(t *testing.T) {
 	}
 }
 
-// etagSwap answers another ETag, as SSE-KMS objects have.
-type etagSwap struct{ http.ResponseWriter }
+// headerSwap answers one header with another value: another ETag, as
+// SSE-KMS objects have, or another version than asked for.
+type headerSwap struct {
+	http.ResponseWriter
+	name, value string
+}
 
-func (e *etagSwap) WriteHeader(code int) {
-	e.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
-	e.ResponseWriter.WriteHeader(code)
+func (h *headerSwap) WriteHeader(code int) {
+	h.Header().Set(h.name, h.value)
+	h.ResponseWriter.WriteHeader(code)
 }
 
 // rawMultipart uploads data in parts of the given sizes with the SDK alone,

@@ -357,15 +357,6 @@ func TestVersionAtArchived(t *testing.T) {
 	}
 }
 
-// versionSwap answers another x-amz-version-id than the one asked for, as a
-// server that ignores ?versionId and serves the current object would.
-type versionSwap struct{ http.ResponseWriter }
-
-func (v *versionSwap) WriteHeader(code int) {
-	v.Header().Set("X-Amz-Version-Id", "some-other-version")
-	v.ResponseWriter.WriteHeader(code)
-}
-
 // A server that answers another version than the one asked for is caught:
 // a recovery never reads today's bytes as the past's.
 func TestVersionAnsweredIsVersionAsked(t *testing.T) {
@@ -379,7 +370,7 @@ func TestVersionAnsweredIsVersionAsked(t *testing.T) {
 	id := versionsOf(t, d, "a")[1].VersionID
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Query().Has("versionId") {
-			srv.ServeFake(&versionSwap{w}, r)
+			srv.ServeFake(&headerSwap{w, "X-Amz-Version-Id", "some-other-version"}, r)
 			return true
 		}
 		return false

@@ -313,3 +313,46 @@ func TestVersionPermissions(t *testing.T) {
 		}
 	}
 }
+
+// Names with '+', '%', '?', spaces and other characters each keep their
+// own versions: Versions, GetVersion and the view at T read the name asked
+// for, not one its encoding turns it into.
+func TestVersionsNameAlphabet(t *testing.T) {
+	c := newFakeClock()
+	srv := versionedFake(t, c)
+	d := newDest(t, srv, s3dest.WithRecursiveList(true))
+	names := []string{"a+b", "a b", "a%2Bb", "a%b", "q?x=1&y=2", "dir/x y/z+w", "é", "#frag", "a"}
+	for _, n := range names {
+		put(t, d, n, "old "+n)
+	}
+	at := c.Now()
+	c.Advance(time.Minute)
+	for _, n := range names {
+		put(t, d, n, "new "+n)
+	}
+	view := newDest(t, srv, s3dest.WithVersionAt(at), s3dest.WithRecursiveList(true))
+	listed := map[string]bool{}
+	for fi, err := range view.List(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed[fi.Name] = true
+	}
+	for _, n := range names {
+		vs := versionsOf(t, d, n)
+		if len(vs) != 2 {
+			t.Errorf("Versions(%q) = %d versions, want 2", n, len(vs))
+			continue
+		}
+		var old bytes.Buffer
+		if err := d.GetVersion(t.Context(), n, vs[1].VersionID, &old); err != nil || old.String() != "old "+n {
+			t.Errorf("GetVersion(%q) = %q, %v; want its old bytes", n, old.String(), err)
+		}
+		if got := get(t, view, n); got != "old "+n {
+			t.Errorf("the view's Get(%q) = %q", n, got)
+		}
+		if !listed[n] {
+			t.Errorf("the view's List misses %q (listed %v)", n, listed)
+		}
+	}
+}
