@@ -99,7 +99,7 @@ func (d *Destination) deleteEach(ctx context.Context, keys []string) []error {
 	for _, key := range keys {
 		g.Go(func() error {
 			err := d.do(ctx, "delete", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-				_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
+				_, err := d.deleteObjectCall(ctx, c, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
 				return err
 			})
 			if err != nil && !errors.Is(err, ErrObjectNotFound) {

@@ -36,7 +36,7 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 		DisableLogOutputChecksumValidationSkipped: true,
-		Retryer: newRetryer(c.retryAttempts),
+		Retryer: newRetryer(c.retryAttempts, c.maxBackoff),
 	}
 	if !d.plan.aws {
 		// S3-compatible servers often reject the SDK's default checksums
@@ -99,7 +99,13 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 	if o.BaseEndpoint != nil {
 		endpoint = *o.BaseEndpoint
 	}
-	return &clientState{client: s3.New(o), region: sign, home: region, endpoint: endpoint, settled: settled}, nil
+	st := &clientState{client: s3.New(o), region: sign, home: region, endpoint: endpoint, settled: settled}
+	if len(c.s3Options) == 0 {
+		// WithS3Options may change anything the SDK does: the SDK then
+		// sends every request.
+		st.wire = newWire(ctx, st.client, d.bucket, c.disablePayloadSigning)
+	}
+	return st, nil
 }
 
 // newRetryer is the SDK's standard retryer (exponential backoff with jitter;
@@ -108,10 +114,13 @@ func (d *Destination) newClientState(ctx context.Context, region string, settled
 // S3-compatible servers send for throttling, is retried too, and there is
 // no client-side retry quota, which would otherwise fail a backup after a
 // burst of throttling instead of backing off.
-func newRetryer(attempts int) aws.Retryer {
+func newRetryer(attempts int, maxBackoff time.Duration) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		if attempts > 0 {
 			o.MaxAttempts = attempts
+		}
+		if maxBackoff > 0 {
+			o.MaxBackoff = maxBackoff // tests only
 		}
 		o.RateLimiter = ratelimit.None
 		// The first check with an answer decides: TLS set up wrongly fails

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Sentinel errors name the categories a caller acts on. Every error s3dest
@@ -149,15 +150,22 @@ func shortCause(err error) (text, requestID string) {
 		if m := ae.ErrorMessage(); m != "" {
 			short += ": " + m
 		}
-	case re != nil:
+	case re != nil && re.HTTPStatusCode() != 0:
 		// No S3 error: what went wrong with the answer (a body that could
 		// not be read, say) is the news.
 		short = fmt.Sprintf("%s answered %d %s: %v", oe.OperationName, re.HTTPStatusCode(), http.StatusText(re.HTTPStatusCode()), re.Err)
 	default:
-		short = oe.OperationName + ": " + oe.Err.Error() // no answer: the network's words
+		// No answer (the SDK's response error of status 0 around it): the
+		// network's words.
+		var se *smithyhttp.RequestSendError
+		if errors.As(oe.Err, &se) {
+			short = oe.OperationName + ": " + se.Error()
+		} else {
+			short = oe.OperationName + ": " + oe.Err.Error()
+		}
 	}
 	var mae *retry.MaxAttemptsError
-	if errors.As(oe.Err, &mae) && re != nil {
+	if errors.As(oe.Err, &mae) {
 		short += fmt.Sprintf(" (after %d attempts)", mae.Attempt)
 	}
 	return strings.Replace(full, oe.Error(), short, 1), requestID

@@ -1,5 +1,7 @@
 package s3dest
 
+import "time"
+
 // Clock and Timer are the package's clock, for tests to implement.
 type (
 	Clock = clock
@@ -40,4 +42,10 @@ func MemoryPeakForTest(d *Destination) (peak, used int64) {
 	d.mem.mu.Lock()
 	defer d.mem.mu.Unlock()
 	return d.mem.peak, d.mem.used
+}
+
+// WithMaxBackoffForTest caps the wait between the attempts of a request,
+// so that tests of retries do not sleep the SDK's backoff (up to 20 s).
+func WithMaxBackoffForTest(d time.Duration) Option {
+	return func(c *config) { c.maxBackoff = d }
 }

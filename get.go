@@ -129,12 +129,12 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 	} else if !d.noChecksumMode.Load() {
 		in.ChecksumMode = types.ChecksumModeEnabled
 	}
-	out, err := c.GetObject(ctx, in, noSDKValidation)
+	out, err := d.getObjectCall(ctx, c, in)
 	if in.ChecksumMode != "" && refusesChecksumMode(err) {
 		// B2 refuses x-amz-checksum-mode: read without asking for it,
 		// and, if that is answered, never ask again.
 		in.ChecksumMode = ""
-		if out, err = c.GetObject(ctx, in, noSDKValidation); !refusesChecksumMode(err) {
+		if out, err = d.getObjectCall(ctx, c, in); !refusesChecksumMode(err) {
 			d.noChecksumMode.Store(true)
 		}
 	}

@@ -201,13 +201,13 @@ func (d *Destination) headVersion(ctx context.Context, c *s3.Client, key string,
 	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, VersionId: version}
 	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
 	if d.noChecksumMode.Load() {
-		return c.HeadObject(ctx, in)
+		return d.headObjectCall(ctx, c, in)
 	}
 	in.ChecksumMode = types.ChecksumModeEnabled
-	out, err := c.HeadObject(ctx, in)
+	out, err := d.headObjectCall(ctx, c, in)
 	if refusesChecksumMode(err) {
 		in.ChecksumMode = ""
-		if out, err = c.HeadObject(ctx, in); !refusesChecksumMode(err) {
+		if out, err = d.headObjectCall(ctx, c, in); !refusesChecksumMode(err) {
 			d.noChecksumMode.Store(true)
 		}
 	}
@@ -260,7 +260,7 @@ func (d *Destination) Stat(ctx context.Context, name string) (FileInfo, error) {
 			// unknown access key (versitygw). One byte of a GET says.
 			in := &s3.GetObjectInput{Bucket: &d.bucket, Key: &key, Range: aws.String("bytes=0-0")}
 			d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
-			got, gerr := c.GetObject(ctx, in, noSDKValidation)
+			got, gerr := d.getObjectCall(ctx, c, in)
 			if gerr == nil {
 				got.Body.Close() // created meanwhile: the HEAD's answer stands
 			}
@@ -302,7 +302,7 @@ func (d *Destination) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	err = d.do(ctx, "delete", key, d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
-		_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
+		_, err := d.deleteObjectCall(ctx, c, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
 		return err
 	})
 	if errors.Is(err, ErrObjectNotFound) {

@@ -59,7 +59,8 @@ type config struct {
 	progress              func(Progress) // nil: no reports
 	listV1                bool
 	recursiveList         bool
-	retryAttempts         int // attempts per request; 0: SDK default (3)
+	retryAttempts         int           // attempts per request; 0: SDK default (3)
+	maxBackoff            time.Duration // longest wait between attempts; 0: the SDK's (20 s); tests only
 	timeouts              Timeouts
 	disableChunkEncoding  bool
 	disablePayloadSigning bool

@@ -222,7 +222,7 @@ func (d *Destination) putObject(ctx context.Context, p *putReq, body func() io.R
 		return d.do(ctx, "put", key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			in.Body = body()
 			var err error
-			out, err = c.PutObject(ctx, in, countAttempts(&attempts))
+			out, err = d.putObjectCall(ctx, c, in, &attempts)
 			return err
 		})
 	})

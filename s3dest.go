@@ -58,6 +58,7 @@ type Destination struct {
 // changed, when the region is discovered or healed.
 type clientState struct {
 	client   *s3.Client
+	wire     *wire  // the lean path for object calls; nil: the SDK sends them
 	region   string // signing region
 	home     string // the bucket's region as known: picks the AWS host
 	endpoint string // scheme://host[:port]

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -153,7 +152,7 @@ func uploadsLeft(t *testing.T, d *s3dest.Destination) []string {
 // itself is s3dest's.
 func faultDest(t *testing.T, srv *s3test.Server, ft *faults.Transport, opts ...s3dest.Option) *s3dest.Destination {
 	t.Helper()
-	fast := s3dest.WithS3Options(func(o *s3.Options) { o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond) })
+	fast := s3dest.WithMaxBackoffForTest(time.Millisecond)
 	return newDest(t, srv, append([]s3dest.Option{s3dest.WithHTTPClient(ft.Client()), fast}, opts...)...)
 }
 

@@ -294,7 +294,7 @@ func (u *upload) sendPart(n int32, part []byte) error {
 		return d.do(u.ctx, "put", u.key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
 			in.Body = &sliceBody{data: part, it: u.idle}
 			var err error
-			out, err = c.UploadPart(ctx, in)
+			out, err = d.uploadPartCall(ctx, c, in)
 			return err
 		})
 	})

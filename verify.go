@@ -282,7 +282,7 @@ func cutParts(size int64, n int, base, limit int64, fixed bool) []int64 {
 func (d *Destination) partLength(ctx context.Context, c *s3.Client, key string, version *string, n int) (int64, error) {
 	in := &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key, PartNumber: aws.Int32(int32(n)), VersionId: version}
 	d.withCustomerKey(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
-	out, err := c.HeadObject(ctx, in)
+	out, err := d.headObjectCall(ctx, c, in)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,392 @@
+package s3dest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyauth "github.com/aws/smithy-go/auth"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// The wire is s3dest's own request path for the calls a backup makes by
+// the thousand: PutObject, GetObject, HeadObject, DeleteObject and
+// UploadPart. The SDK builds a middleware stack of some forty steps for
+// every call, about 500 allocations and most of the client's CPU for a
+// 16 KiB object (docs/BENCHMARKS.md); the wire sends the same request with
+// a fifth of that:
+//   - the same URL, from the SDK's own endpoint rules, resolved once per
+//     region (newWire);
+//   - the same headers, from the same input structs (wireops.go), and the
+//     same output structs, parsed from the same headers (wireheaders.go);
+//   - signed by the SDK's SigV4 signer with the client's credentials;
+//   - retried by the client's retryer, with the SDK's error types, so that
+//     errors.As, classify and the hints see no difference.
+//
+// A call the wire cannot send exactly as the SDK would goes through the
+// SDK: an input field the wire does not serialize, a client changed by
+// WithS3Options, an endpoint that wants another signature (S3 Express,
+// SigV4a). The tests in wire_test.go send every operation both ways and
+// compare what the server receives, and what the caller gets back.
+type wire struct {
+	bucket      string
+	http        aws.HTTPClient
+	creds       aws.CredentialsProvider // nil: anonymous, unsigned
+	signer      *v4.Signer
+	service     string // signing name: "s3"
+	region      string // signing region
+	scheme      string
+	host        string
+	path        string // the bucket's path on the host, "" or "/bucket"
+	rawPath     string // path escaped
+	retryer     aws.Retryer
+	unsigned    bool // bodies are sent as UNSIGNED-PAYLOAD: over TLS, as the SDK does
+	unsignedAll bool // every request is: s3-disable-payload-signing
+	// sdkSums: the client computes request checksums where S3 supports
+	// them; a body without a checksum of ours then goes through the SDK.
+	sdkSums bool
+	// skew is the server's clock minus ours, learned from an answer that
+	// refused our signing time; signing times add it.
+	skew atomic.Int64
+}
+
+// newWire returns the wire of client for bucket, or nil when the bucket's
+// endpoint wants something the wire does not do.
+func newWire(ctx context.Context, client *s3.Client, bucket string, unsignedAll bool) *wire {
+	o := client.Options()
+	if o.EndpointResolverV2 == nil || o.HTTPClient == nil || o.Retryer == nil {
+		return nil
+	}
+	params := s3.EndpointParameters{
+		Bucket:                         &bucket,
+		Region:                         &o.Region,
+		UseFIPS:                        aws.Bool(o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		UseDualStack:                   aws.Bool(o.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+		Endpoint:                       o.BaseEndpoint,
+		ForcePathStyle:                 aws.Bool(o.UsePathStyle),
+		Accelerate:                     aws.Bool(o.UseAccelerate),
+		DisableMultiRegionAccessPoints: aws.Bool(o.DisableMultiRegionAccessPoints),
+		UseArnRegion:                   aws.Bool(o.UseARNRegion),
+		DisableS3ExpressSessionAuth:    o.DisableS3ExpressSessionAuth,
+	}
+	ep, err := o.EndpointResolverV2.ResolveEndpoint(ctx, params)
+	if err != nil || len(ep.Headers) != 0 || ep.URI.Host == "" {
+		return nil
+	}
+	w := &wire{bucket: bucket, http: o.HTTPClient, service: "s3", region: o.Region, scheme: ep.URI.Scheme, host: ep.URI.Host,
+		path: strings.TrimSuffix(ep.URI.Path, "/"), retryer: o.Retryer,
+		unsigned: unsignedAll || ep.URI.Scheme == "https", unsignedAll: unsignedAll,
+		sdkSums: o.RequestChecksumCalculation == aws.RequestChecksumCalculationWhenSupported}
+	w.rawPath = escapePath(w.path)
+	if ep.URI.RawPath != "" {
+		w.rawPath = strings.TrimSuffix(ep.URI.RawPath, "/")
+	}
+	if opts, ok := smithyauth.GetAuthOptions(&ep.Properties); ok && len(opts) > 0 {
+		// The endpoint rules name the scheme "sigv4" ("sigv4a",
+		// "sigv4-s3express" for the others).
+		if id := opts[0].SchemeID; id != "sigv4" && id != smithyauth.SchemeIDSigV4 {
+			return nil
+		}
+		if name, ok := smithyhttp.GetSigV4SigningName(&opts[0].SignerProperties); ok && name != "" {
+			w.service = name
+		}
+		if region, ok := smithyhttp.GetSigV4SigningRegion(&opts[0].SignerProperties); ok && region != "" {
+			w.region = region
+		}
+	}
+	if o.Credentials != nil && !aws.IsCredentialsProvider(o.Credentials, (*aws.AnonymousCredentials)(nil)) {
+		w.creds = o.Credentials
+		w.signer = v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true })
+	}
+	return w
+}
+
+// wireFor returns the wire of client when it is the current state's, else
+// nil: the call goes through the SDK.
+func (d *Destination) wireFor(c *s3.Client) *wire {
+	if st := d.state.Load(); st != nil && st.client == c {
+		return st.wire
+	}
+	return nil
+}
+
+// wireReq is one request of the wire.
+type wireReq struct {
+	op       string // the SDK's operation name, for errors
+	method   string
+	key      string
+	query    url.Values // nil: none
+	header   http.Header
+	body     io.ReadSeeker // nil: none
+	length   int64
+	attempts *atomic.Int32 // counts every attempt when not nil
+}
+
+// emptySHA256 is the payload hash of a request without a body.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// do sends r, retrying as the client's retryer says, and returns the
+// answer of a 2xx status; any other status is an SDK error, its body read
+// and closed.
+func (w *wire) do(ctx context.Context, r *wireReq) (*http.Response, error) {
+	u := &url.URL{Scheme: w.scheme, Host: w.host, Path: w.path + "/" + r.key}
+	if esc := escapePath(r.key); esc != r.key || w.rawPath != w.path {
+		u.RawPath = w.rawPath + "/" + esc
+	}
+	if r.query != nil {
+		u.RawQuery = r.query.Encode()
+	}
+	payload := emptySHA256
+	if w.unsignedAll {
+		payload = "UNSIGNED-PAYLOAD"
+	} else if r.body != nil {
+		payload = "UNSIGNED-PAYLOAD"
+		if !w.unsigned {
+			sum, err := hashBody(r.body)
+			if err != nil {
+				return nil, w.opError(r.op, err)
+			}
+			payload = sum
+		}
+	}
+	r.header.Set("X-Amz-Content-Sha256", payload)
+	if r.body != nil && r.length > 2<<20 {
+		r.header.Set("Expect", "100-continue") // as the SDK: a refusal costs no body
+	}
+	maxAttempts := w.retryer.MaxAttempts()
+	for attempt := 1; ; attempt++ {
+		if r.attempts != nil {
+			r.attempts.Add(1)
+		}
+		resp, err := w.send(ctx, r, u, payload, attempt > 1)
+		if err == nil {
+			return resp, nil
+		}
+		if !w.retryer.IsErrorRetryable(err) && !w.skewed(err) {
+			return nil, w.opError(r.op, err)
+		}
+		if attempt >= maxAttempts {
+			return nil, w.opError(r.op, &retry.MaxAttemptsError{Attempt: attempt, Err: err})
+		}
+		delay, derr := w.retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return nil, w.opError(r.op, err)
+		}
+		if serr := sleepCtx(ctx, delay); serr != nil {
+			return nil, w.opError(r.op, &smithy.CanceledError{Err: serr})
+		}
+		if r.body != nil {
+			if _, serr := r.body.Seek(0, io.SeekStart); serr != nil {
+				return nil, w.opError(r.op, err)
+			}
+		}
+	}
+}
+
+// send makes one attempt. A retry sends a copy of the headers: the
+// transport may still hold the first attempt's.
+func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string, retry bool) (*http.Response, error) {
+	header := r.header
+	if retry {
+		header = header.Clone()
+	}
+	req := &http.Request{Method: r.method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Host: u.Host, ContentLength: r.length}
+	if r.body != nil {
+		req.Body = io.NopCloser(r.body)
+		if r.length == 0 {
+			req.Body = http.NoBody
+		}
+	}
+	req = req.WithContext(ctx)
+	if w.signer != nil {
+		creds, err := w.creds.Retrieve(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now().Add(time.Duration(w.skew.Load()))
+		if err := w.signer.SignHTTP(ctx, creds, req, payload, w.service, w.region, now); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := w.http.Do(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		err = &smithyhttp.RequestSendError{Err: err}
+		if ctx.Err() != nil {
+			err = &smithy.CanceledError{Err: ctx.Err()}
+		}
+		// The SDK wraps a request that got no answer in a response error
+		// of status 0.
+		return nil, &s3ResponseError{ResponseError: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{}}, Err: err}}}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	return nil, w.responseError(r.op, resp)
+}
+
+// responseError is the SDK's error for an answer that is no success: an
+// API error (typed where the SDK types it for the operation) inside an
+// *awshttp.ResponseError.
+func (w *wire) responseError(op string, resp *http.Response) error {
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(nil))
+	re := &s3ResponseError{ResponseError: &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}},
+		RequestID:     resp.Header.Get("X-Amz-Request-Id")}, HostID: resp.Header.Get("X-Amz-Id-2")}
+	if rerr != nil {
+		re.Err = &smithy.DeserializationError{Err: rerr}
+		return re
+	}
+	// As the SDK's S3 deserializers: the code and message of the body's
+	// root element, else of the status; a typed error where the SDK has
+	// one for the operation.
+	var e struct {
+		Code, RequestId, HostId  string
+		Message                  *string
+		StorageClass, AccessTier string
+	}
+	if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&e); err != nil && err != io.EOF {
+		re.Err = fmt.Errorf("error while deserializing xml error response : %w", err)
+		return re
+	}
+	// The headers' ids win over the body's, as in the SDK.
+	if re.RequestID == "" {
+		re.RequestID = e.RequestId
+	}
+	if re.HostID == "" {
+		re.HostID = e.HostId
+	}
+	code, msg := e.Code, aws.ToString(e.Message)
+	if code == "" && msg == "" {
+		text := http.StatusText(resp.StatusCode)
+		code, msg = strings.ReplaceAll(text, " ", ""), text
+	}
+	if code == "" {
+		code = "UnknownError"
+	}
+	if msg == "" {
+		msg = "UnknownError"
+	}
+	re.Err = typedError(op, code, msg, e.Message, e.StorageClass, e.AccessTier)
+	if code == "RequestTimeTooSkewed" || code == "RequestExpired" {
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			w.skew.Store(int64(time.Until(t)))
+		}
+	}
+	return re
+}
+
+// s3ResponseError is the SDK's S3 response error: its HTTP error with the
+// host id S3 gives for support requests.
+type s3ResponseError struct {
+	*awshttp.ResponseError
+	HostID string
+}
+
+// ServiceHostID returns the host id of the answer.
+func (e *s3ResponseError) ServiceHostID() string { return e.HostID }
+
+func (e *s3ResponseError) Error() string {
+	return fmt.Sprintf("https response error StatusCode: %d, RequestID: %s, HostID: %s, %v",
+		e.Response.StatusCode, e.RequestID, e.HostID, e.Err)
+}
+
+// As lets errors.As find the *awshttp.ResponseError inside.
+func (e *s3ResponseError) As(target any) bool { return errors.As(e.ResponseError, target) }
+
+// skewed reports an answer that refused our clock, whose skew was learned:
+// worth one more attempt however the retryer sees it.
+func (w *wire) skewed(err error) bool {
+	code, _ := errorCode(err)
+	return (code == "RequestTimeTooSkewed" || code == "RequestExpired") && w.skew.Load() != 0
+}
+
+// opError is the SDK's operation error around err.
+func (w *wire) opError(op string, err error) error {
+	return &smithy.OperationError{ServiceID: "S3", OperationName: op, Err: err}
+}
+
+// hashBody is the hex SHA-256 of body, which it then rewinds.
+func hashBody(body io.ReadSeeker) (string, error) {
+	h := sha256.New()
+	bp := copyBufs.Get().(*[]byte)
+	_, err := io.CopyBuffer(h, body, *bp)
+	copyBufs.Put(bp)
+	if err != nil {
+		return "", err
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// escapePath escapes a key as the SDK does in a URL path: everything but
+// unreserved characters and '/'. A key with nothing to escape is returned
+// as it is, without allocating.
+func escapePath(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreservedOrSlash(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hexDigits = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreservedOrSlash(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return string(b)
+}
+
+func unreservedOrSlash(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '/'
+}
+
+// errWireUnsupported: the wire cannot send this input as the SDK would.
+var errWireUnsupported = errors.New("s3dest: the wire does not send this input")
