@@ -566,6 +566,10 @@
 //     table and Duplicati's s3-ext-* options;
 //   - region.go, client.go: endpoints and regions; the SDK client, its
 //     transport and retryer; credentials.go: where keys come from;
+//   - wire.go, wireops.go, wireheaders.go: the wire, s3dest's lean path
+//     for PutObject, UploadPart, GetObject, HeadObject and DeleteObject:
+//     the SDK's requests, signatures, retries, outputs and errors without
+//     its per-call middleware (a fifth of the client's cost per call);
 //   - names.go: bucket, prefix and name rules;
 //   - objects.go: List, Stat, Delete; copy.go: Rename (server-side copy);
 //     batch.go: DeleteMany, CleanupUploads; bucket.go: CreateBucket, Test,

@@ -374,3 +374,91 @@ func TestWireErrorsAreTheSDKs(t *testing.T) {
 		}
 	}
 }
+
+// A server whose clock is an hour ahead refuses the first request
+// (RequestTimeTooSkewed, its time in Date); the wire signs the retry with
+// the server's time, as the SDK does, and every later request too.
+func TestWireCorrectsClockSkew(t *testing.T) {
+	ahead := time.Now().Add(time.Hour).UTC()
+	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
+		signed, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+		if err != nil || signed.Sub(ahead).Abs() > 5*time.Minute {
+			body := xmlErrorBody("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
+			return &http.Response{StatusCode: 403, Header: http.Header{"Date": {ahead.Format(http.TimeFormat)}},
+				Body: io.NopCloser(strings.NewReader(body))}, nil
+		}
+		return &http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody}, nil
+	}}
+	d, _, _ := wireDest(t, "backups", wireModes["custom http"], rec)
+	if err := d.Delete(t.Context(), "a"); err != nil {
+		t.Fatalf("Delete with a skewed server clock: %v", err)
+	}
+	if got := len(rec.take()); got != 2 {
+		t.Errorf("%d requests, want the refused one and its retry", got)
+	}
+	if err := d.Delete(t.Context(), "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.take()); got != 1 {
+		t.Errorf("the next call took %d requests, want 1: the skew is kept", got)
+	}
+}
+
+func xmlErrorBody(code, msg string) string {
+	return "<Error><Code>" + code + "</Code><Message>" + msg + "</Message></Error>"
+}
+
+// The wire steps aside for what it cannot send as the SDK would: a client
+// changed by WithS3Options, an input field it does not serialize.
+func TestWireStepsAside(t *testing.T) {
+	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
+		return &http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody}, nil
+	}}
+	rec2 := &recorder{answer: rec.answer}
+	d, err := New(t.Context(), "backups", append(wireModes["custom http"], WithHTTPClient(&http.Client{Transport: rec2}),
+		WithS3Options(func(o *s3.Options) { o.UsePathStyle = true }))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.state.Load().wire != nil {
+		t.Error("WithS3Options given, and the destination still has a wire")
+	}
+	_, c, w := wireDest(t, "backups", wireModes["custom http"], rec)
+	in := &s3.DeleteObjectInput{Bucket: aws.String("backups"), Key: aws.String("a"), MFA: aws.String("123 456")}
+	if err := w.call(t.Context(), "DeleteObject", http.MethodDelete, in, in.Bucket, in.Key, &s3.DeleteObjectOutput{}, nil); err != errWireUnsupported {
+		t.Errorf("the wire sent an input with a field it does not serialize (MFA): %v", err)
+	}
+	d2 := &Destination{}
+	d2.state.Store(&clientState{client: c, wire: w})
+	if _, err := d2.deleteObjectCall(t.Context(), c, in); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.take()
+	if len(got) != 1 || got[0].Header.Get("X-Amz-Mfa") != "123 456" {
+		t.Errorf("the call with MFA sent %+v, want it sent by the SDK with its MFA header", got)
+	}
+	other := &s3.DeleteObjectInput{Bucket: aws.String("other-bucket"), Key: aws.String("a")}
+	if err := w.call(t.Context(), "DeleteObject", http.MethodDelete, other, other.Bucket, other.Key, &s3.DeleteObjectOutput{}, nil); err != errWireUnsupported {
+		t.Errorf("the wire of bucket backups sent a request for other-bucket: %v", err)
+	}
+}
+
+// A call cancelled while the wire waits to retry ends at once, with the
+// context's error.
+func TestWireCancelDuringBackoff(t *testing.T) {
+	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
+		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(xmlErrorBody("SlowDown", "slow")))}, nil
+	}}
+	d, err := New(t.Context(), "backups", append(wireModes["custom http"], WithHTTPClient(&http.Client{Transport: rec}),
+		WithMaxBackoffForTest(time.Hour))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = d.Delete(ctx, "a")
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Errorf("Delete = %v after %v, want the context's deadline at once", err, time.Since(start))
+	}
+}
