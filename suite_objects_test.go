@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -17,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/s3dest/s3dest"
+	"github.com/s3dest/s3dest/internal/faults"
 )
 
 // Cases of the behavioural suite (forEachTarget, suite_test.go) about
@@ -216,6 +219,41 @@ func TestSuiteServerSideEncryption(t *testing.T) {
 			if got := get(t, d, name); got != string(data) {
 				t.Errorf("%s: Get differs", name)
 			}
+		}
+	})
+}
+
+// A retry is signed afresh: every call s3dest sends by its own path (Put,
+// a multipart Put's parts, Stat, Get, Delete) is first answered 503
+// SlowDown, and its retry must pass the server's signature check (the
+// real server checks it; the fake checks none).
+func TestSuiteRetriesAreSigned(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg *target) {
+		ft := &faults.Transport{}
+		d := tg.dest(t, s3dest.WithHTTPClient(ft.Client()), s3dest.WithMaxBackoffForTest(time.Millisecond),
+			s3dest.WithPartSize(5<<20))
+		ops := []string{"PutObject", "UploadPart", "HeadObject", "GetObject", "DeleteObject"}
+		for _, op := range ops {
+			ft.Add(faults.Fault{Match: faults.Op(op), Times: 1, Status: http.StatusServiceUnavailable, Code: "SlowDown"})
+		}
+		small, large := randomBytes(1000, 1), randomBytes(11<<20, 2)
+		for name, data := range map[string][]byte{"small": small, "large": large} {
+			if err := d.Put(t.Context(), name, bytes.NewReader(data)); err != nil {
+				t.Fatalf("Put %s after a 503: %v", name, err)
+			}
+		}
+		if _, err := d.Stat(t.Context(), "small"); err != nil {
+			t.Fatalf("Stat after a 503: %v", err)
+		}
+		var got bytes.Buffer
+		if err := d.Get(t.Context(), "large", &got); err != nil || !bytes.Equal(got.Bytes(), large) {
+			t.Fatalf("Get after a 503: %v (%d bytes of %d)", err, got.Len(), len(large))
+		}
+		if err := d.Delete(t.Context(), "small"); err != nil {
+			t.Fatalf("Delete after a 503: %v", err)
+		}
+		if n := ft.Injected(); n != len(ops) {
+			t.Errorf("%d faults injected, want %d: a call did not go where expected", n, len(ops))
 		}
 	})
 }
