@@ -63,6 +63,11 @@ func (rec *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		uri += "?" + q.Encode()
 	}
 	h := r.Header.Clone()
+	// Both user agents name the SDK and its version; only the SDK's lists
+	// the features of the call.
+	if ua := h.Get("User-Agent"); !strings.HasPrefix(ua, "aws-sdk-go-v2/"+aws.SDKVersion+" ") || !strings.Contains(ua, " api/s3#") {
+		return nil, fmt.Errorf("user agent %q", ua)
+	}
 	for _, k := range []string{"Authorization", "X-Amz-Date", "User-Agent", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request"} {
 		h.Del(k)
 	}
