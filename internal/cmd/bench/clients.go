@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
@@ -75,10 +76,11 @@ func newFleet(ctx context.Context, server string, roots *x509.CertPool) (*fleet,
 		}
 		f.opts = append(u.Options(), f.opts...)
 	}
+	// WithHTTPClient, not WithS3Options, which would turn s3dest's wire off.
 	if c, ok := hc.(*http.Client); ok {
 		f.opts = append(f.opts, s3dest.WithHTTPClient(c))
 	} else {
-		f.opts = append(f.opts, s3dest.WithS3Options(func(o *s3.Options) { o.HTTPClient = hc }))
+		f.opts = append(f.opts, s3dest.WithHTTPClient(&http.Client{Transport: hc.(*awshttp.BuildableClient).GetTransport()}))
 	}
 	if f.large, err = f.dest(ctx, "bench/large", s3dest.WithPartSize(*partMiB*mib), s3dest.WithConcurrency(*conc)); err != nil {
 		return nil, err
