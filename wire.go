@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -216,10 +217,12 @@ func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string,
 	}
 	req := &http.Request{Method: r.method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: header, Host: u.Host, ContentLength: r.length}
+	var body *attemptBody
 	if r.body != nil {
-		req.Body = io.NopCloser(r.body)
-		if r.length == 0 {
-			req.Body = http.NoBody
+		req.Body = http.NoBody
+		if r.length > 0 {
+			body = &attemptBody{r: r.body}
+			req.Body = body
 		}
 	}
 	req = req.WithContext(ctx)
@@ -234,6 +237,12 @@ func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string,
 		}
 	}
 	resp, err := w.http.Do(req)
+	if body != nil {
+		// The transport may go on reading the body after Do returns (an
+		// answer came before the whole body went out, or none came): from
+		// now on that reads nothing, so that a retry's body is whole.
+		body.Close()
+	}
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
@@ -349,6 +358,31 @@ func hashBody(body io.ReadSeeker) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// attemptBody is one attempt's view of a request body: once closed, it
+// reads nothing more, whatever goroutine still holds it (smithy-go's
+// SafeReadCloser does the same for the SDK).
+type attemptBody struct {
+	mu     sync.Mutex
+	r      io.Reader
+	closed bool
+}
+
+func (b *attemptBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, io.EOF
+	}
+	return b.r.Read(p)
+}
+
+func (b *attemptBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return nil
 }
 
 // sleepCtx waits d, or until ctx ends.

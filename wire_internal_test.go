@@ -467,3 +467,46 @@ func TestWireCancelDuringBackoff(t *testing.T) {
 		t.Errorf("Delete = %v after %v, want the context's deadline at once", err, time.Since(start))
 	}
 }
+
+// staleReader is a transport that fails the first attempt at once but, as
+// net/http may, goes on reading that attempt's body after RoundTrip has
+// returned; the retry's body must be whole.
+type staleReader struct {
+	attempts  int
+	abandoned io.ReadCloser
+	got       []byte
+}
+
+func (s *staleReader) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.attempts++
+	if s.attempts == 1 {
+		s.abandoned = r.Body
+		return nil, errors.New("connection reset by peer")
+	}
+	// The first attempt's writer wakes up now, while the retry is sent.
+	_, _ = io.Copy(io.Discard, s.abandoned)
+	s.got, _ = io.ReadAll(r.Body)
+	return &http.Response{StatusCode: 200, Header: http.Header{"Etag": {`"x"`}}, Body: http.NoBody, Request: r}, nil
+}
+
+func TestWireRetryBodyIsItsOwn(t *testing.T) {
+	data := []byte(strings.Repeat("0123456789", 1000))
+	for _, mode := range []string{"custom http", "custom https"} {
+		tr := &staleReader{}
+		d, err := New(t.Context(), "backups", append(wireModes[mode], WithHTTPClient(&http.Client{Transport: tr}),
+			WithMaxBackoffForTest(time.Millisecond))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := d.state.Load()
+		in := &s3.PutObjectInput{Bucket: aws.String("backups"), Key: aws.String("k"), Body: bytes.NewReader(data),
+			ContentLength: aws.Int64(int64(len(data))), ChecksumCRC32C: aws.String("crc==")}
+		if _, err := d.putObjectCall(t.Context(), st.client, in, nil); err != nil {
+			t.Fatal(err)
+		}
+		if tr.attempts != 2 || !bytes.Equal(tr.got, data) {
+			t.Errorf("%s: %d attempts; the retry sent %d bytes of %d (the abandoned attempt read the rest)",
+				mode, tr.attempts, len(tr.got), len(data))
+		}
+	}
+}
