@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -175,7 +176,7 @@ func (w *wire) do(ctx context.Context, r *wireReq) (*http.Response, error) {
 	}
 	r.header.Set("X-Amz-Content-Sha256", payload)
 	r.header["User-Agent"] = []string{w.userAgent}
-	if r.body != nil && r.length > 2<<20 {
+	if r.body != nil && r.length >= 2<<20 {
 		r.header.Set("Expect", "100-continue") // as the SDK: a refusal costs no body
 	}
 	maxAttempts := w.retryer.MaxAttempts()
@@ -193,12 +194,13 @@ func (w *wire) do(ctx context.Context, r *wireReq) (*http.Response, error) {
 		if attempt >= maxAttempts {
 			return nil, w.opError(r.op, &retry.MaxAttemptsError{Attempt: attempt, Err: err})
 		}
+		// The retryer has no retry quota (newRetryer): no token to take.
 		delay, derr := w.retryer.RetryDelay(attempt, err)
 		if derr != nil {
 			return nil, w.opError(r.op, err)
 		}
-		if serr := sleepCtx(ctx, delay); serr != nil {
-			return nil, w.opError(r.op, &smithy.CanceledError{Err: serr})
+		if serr := sleepCtx(ctx, retryAfter(delay, err)); serr != nil {
+			return nil, w.opError(r.op, &aws.RequestCanceledError{Err: serr})
 		}
 		if r.body != nil {
 			if _, serr := r.body.Seek(0, io.SeekStart); serr != nil {
@@ -343,6 +345,18 @@ func (w *wire) skewed(err error) bool {
 // opError is the SDK's operation error around err.
 func (w *wire) opError(op string, err error) error {
 	return &smithy.OperationError{ServiceID: "S3", OperationName: op, Err: err}
+}
+
+// retryAfter is the SDK's wait before a retry: the backoff, or what the
+// answer's x-amz-retry-after asks (milliseconds), kept between the backoff
+// and 5 s more.
+func retryAfter(backoff time.Duration, err error) time.Duration {
+	v := responseHeader(err, "X-Amz-Retry-After")
+	ms, perr := strconv.ParseInt(v, 10, 64)
+	if v == "" || perr != nil || ms < 0 {
+		return backoff
+	}
+	return min(max(time.Duration(ms)*time.Millisecond, backoff), backoff+5*time.Second)
 }
 
 // hashBody is the hex SHA-256 of body, which it then rewinds.

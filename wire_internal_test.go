@@ -9,19 +9,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -282,231 +277,72 @@ func TestWireSendsWhatTheSDKSends(t *testing.T) {
 	}
 }
 
-// describe is what callers and s3dest read of an error.
-func describe(err error) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Error(): %v\n", err)
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		fmt.Fprintf(&b, "api error %T %q %q %v\n", ae, ae.ErrorCode(), ae.ErrorMessage(), ae.ErrorFault())
+// Requests match in the other endpoint forms (FIPS, dual-stack,
+// accelerate, an auth region, explicit ports, IPv6, other partitions) for
+// odd keys and nil, empty and one-byte bodies.
+func TestWireSendsWhatTheSDKSendsEverywhere(t *testing.T) {
+	modes := map[string][]Option{
+		"fips":         {WithRegion("us-east-1"), WithCredentials("AKID", "SECRET"), func(c *config) { c.fips = true }},
+		"dualstack":    {WithRegion("eu-west-1"), WithCredentials("AKID", "SECRET"), func(c *config) { c.dualStack = true }},
+		"accelerate":   {WithRegion("eu-west-1"), WithCredentials("AKID", "SECRET"), func(c *config) { c.accelerate = true }},
+		"authregion":   {WithServerName("https://s3.example.test"), WithCredentials("AKID", "SECRET"), WithAuthRegion("auto")},
+		"port443":      {WithServerName("https://s3.example.test:443"), WithCredentials("AKID", "SECRET"), WithRegion("us-east-1")},
+		"ipv6":         {WithServerName("http://[::1]:9000"), WithCredentials("AKID", "SECRET"), WithRegion("us-east-1")},
+		"aws http":     {WithServerName("http://s3.amazonaws.com"), WithCredentials("AKID", "SECRET"), WithRegion("eu-west-1")},
+		"gov":          {WithRegion("us-gov-west-1"), WithCredentials("AKID", "SECRET")},
+		"cn":           {WithRegion("cn-north-1"), WithCredentials("AKID", "SECRET")},
+		"custom vhost": {WithServerName("https://s3.example.test"), WithCredentials("AKID", "SECRET"), WithPathStyle(false)},
 	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		fmt.Fprintf(&b, "status %d request id %q\n", re.HTTPStatusCode(), re.ServiceRequestID())
-	}
-	var host interface{ ServiceHostID() string }
-	if errors.As(err, &host) {
-		fmt.Fprintf(&b, "host id %q\n", host.ServiceHostID())
-	}
-	var mae *retry.MaxAttemptsError
-	if errors.As(err, &mae) {
-		fmt.Fprintf(&b, "attempts %d\n", mae.Attempt)
-	}
-	var se *smithyhttp.RequestSendError
-	if errors.As(err, &se) {
-		b.WriteString("send error\n")
-	}
-	var ios *types.InvalidObjectState
-	if errors.As(err, &ios) {
-		fmt.Fprintf(&b, "archived %s %s\n", ios.StorageClass, ios.AccessTier)
-	}
-	kind, code := classify(err, false)
-	text, id := shortCause(err)
-	fmt.Fprintf(&b, "kind %v code %q\nshort %s [%s]\n", kind, code, text, id)
-	// The SDK's x-id query parameter shows in the URL of a failed send.
-	return regexp.MustCompile(`[?&]x-id=[A-Za-z]+`).ReplaceAllString(b.String(), "")
-}
-
-func TestWireErrorsAreTheSDKs(t *testing.T) {
-	xmlError := func(code, msg, extra string) string {
-		return "<Error><Code>" + code + "</Code><Message>" + msg + "</Message>" + extra +
-			"<RequestId>BODYREQ</RequestId><HostId>BODYHOST</HostId></Error>"
-	}
-	answers := map[string]struct {
-		status int
-		body   string
-		err    error // a transport failure instead of an answer
-	}{
-		"NoSuchKey":           {404, xmlError("NoSuchKey", "The specified key does not exist.", ""), nil},
-		"lower-case code":     {404, xmlError("nosuchkey", "no", ""), nil},
-		"InvalidObjectState":  {403, xmlError("InvalidObjectState", "archived", "<StorageClass>GLACIER</StorageClass><AccessTier>ARCHIVE_ACCESS</AccessTier>"), nil},
-		"bare 404":            {404, "", nil},
-		"bare 403":            {403, "", nil},
-		"InvalidRequest":      {400, xmlError("InvalidRequest", "Bucket is missing Object Lock Configuration", ""), nil},
-		"code without words":  {400, "<Error><Code>InvalidArgument</Code></Error>", nil},
-		"InternalError":       {500, xmlError("InternalError", "try again", ""), nil},
-		"SlowDown":            {503, xmlError("SlowDown", "Please reduce your request rate.", ""), nil},
-		"bare 500":            {500, "", nil},
-		"PermanentRedirect":   {301, xmlError("PermanentRedirect", "use the other endpoint", "<Endpoint>b.s3.eu-west-1.amazonaws.com</Endpoint>"), nil},
-		"broken XML":          {400, "<Error><Code>Broken", nil},
-		"connection reset":    {0, "", errors.New("connection reset by peer")},
-		"RequestTimeout":      {400, xmlError("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.", ""), nil},
-		"AccessDenied":        {403, xmlError("AccessDenied", "Access Denied", ""), nil},
-		"XAdminUserNotFound":  {404, xmlError("XAdminUserNotFound", "unknown user", ""), nil},
-		"NotImplemented":      {501, xmlError("NotImplemented", "A header you provided implies functionality that is not implemented", ""), nil},
-		"PreconditionFailed":  {412, xmlError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", ""), nil},
-		"bare 412 (HEAD)":     {412, "", nil},
-		"InvalidRange (bare)": {416, "", nil},
-	}
-	for name, a := range answers {
-		rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
-			if a.err != nil {
-				return nil, a.err
-			}
-			h := http.Header{"X-Amz-Request-Id": {"HDRREQ"}, "X-Amz-Id-2": {"HDRHOST"}, "Content-Type": {"application/xml"}}
-			body := a.body
-			if r.Method == http.MethodHead {
-				body = "" // S3 answers a HEAD without a body
-			}
-			return &http.Response{StatusCode: a.status, Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)),
-				Header: h, Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}, nil
-		}}
-		_, c, w := wireDest(t, "backups", wireModes["custom http"], rec)
-		for _, tc := range wireCases("backups") {
-			_, sdkErr := tc.sdk(t.Context(), c)
-			sdkTries := len(rec.take())
-			_, wireErr := tc.wire(t.Context(), w)
-			wireTries := len(rec.take())
-			if sdkErr == nil || wireErr == nil {
-				t.Fatalf("%s/%s: SDK %v, wire %v: want errors", name, tc.name, sdkErr, wireErr)
-			}
-			if diff := cmp.Diff(describe(sdkErr), describe(wireErr)); diff != "" {
-				t.Errorf("%s/%s: errors differ (-SDK +wire):\n%s", name, tc.name, diff)
-			}
-			if sdkTries != wireTries {
-				t.Errorf("%s/%s: the SDK tried %d times, the wire %d", name, tc.name, sdkTries, wireTries)
-			}
-		}
-	}
-}
-
-// A server whose clock is an hour ahead refuses the first request
-// (RequestTimeTooSkewed, its time in Date); the wire signs the retry with
-// the server's time, as the SDK does, and every later request too.
-func TestWireCorrectsClockSkew(t *testing.T) {
-	ahead := time.Now().Add(time.Hour).UTC()
+	keys := []string{"/leading", "a//b", "../up", "./x", "a/./b/../c", "sp ace", "%2F", "é", "tab\tx", "~q"}
 	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
-		signed, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-		if err != nil || signed.Sub(ahead).Abs() > 5*time.Minute {
-			body := xmlErrorBody("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
-			return &http.Response{StatusCode: 403, Header: http.Header{"Date": {ahead.Format(http.TimeFormat)}},
-				Body: io.NopCloser(strings.NewReader(body))}, nil
-		}
-		return &http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody}, nil
+		return &http.Response{StatusCode: 200, Header: http.Header{"Etag": {`"x"`}}, Body: io.NopCloser(strings.NewReader(""))}, nil
 	}}
-	d, _, _ := wireDest(t, "backups", wireModes["custom http"], rec)
-	if err := d.Delete(t.Context(), "a"); err != nil {
-		t.Fatalf("Delete with a skewed server clock: %v", err)
-	}
-	if got := len(rec.take()); got != 2 {
-		t.Errorf("%d requests, want the refused one and its retry", got)
-	}
-	if err := d.Delete(t.Context(), "b"); err != nil {
-		t.Fatal(err)
-	}
-	if got := len(rec.take()); got != 1 {
-		t.Errorf("the next call took %d requests, want 1: the skew is kept", got)
-	}
-}
-
-func xmlErrorBody(code, msg string) string {
-	return "<Error><Code>" + code + "</Code><Message>" + msg + "</Message></Error>"
-}
-
-// The wire steps aside for what it cannot send as the SDK would: a client
-// changed by WithS3Options, an input field it does not serialize.
-func TestWireStepsAside(t *testing.T) {
-	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
-		return &http.Response{StatusCode: 204, Header: http.Header{}, Body: http.NoBody}, nil
-	}}
-	rec2 := &recorder{answer: rec.answer}
-	d, err := New(t.Context(), "backups", append(wireModes["custom http"], WithHTTPClient(&http.Client{Transport: rec2}),
-		WithS3Options(func(o *s3.Options) { o.UsePathStyle = true }))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.state.Load().wire != nil {
-		t.Error("WithS3Options given, and the destination still has a wire")
-	}
-	_, c, w := wireDest(t, "backups", wireModes["custom http"], rec)
-	in := &s3.DeleteObjectInput{Bucket: aws.String("backups"), Key: aws.String("a"), MFA: aws.String("123 456")}
-	if err := w.call(t.Context(), "DeleteObject", http.MethodDelete, in, in.Bucket, in.Key, &s3.DeleteObjectOutput{}, nil); err != errWireUnsupported {
-		t.Errorf("the wire sent an input with a field it does not serialize (MFA): %v", err)
-	}
-	d2 := &Destination{}
-	d2.state.Store(&clientState{client: c, wire: w})
-	if _, err := d2.deleteObjectCall(t.Context(), c, in); err != nil {
-		t.Fatal(err)
-	}
-	got := rec.take()
-	if len(got) != 1 || got[0].Header.Get("X-Amz-Mfa") != "123 456" {
-		t.Errorf("the call with MFA sent %+v, want it sent by the SDK with its MFA header", got)
-	}
-	other := &s3.DeleteObjectInput{Bucket: aws.String("other-bucket"), Key: aws.String("a")}
-	if err := w.call(t.Context(), "DeleteObject", http.MethodDelete, other, other.Bucket, other.Key, &s3.DeleteObjectOutput{}, nil); err != errWireUnsupported {
-		t.Errorf("the wire of bucket backups sent a request for other-bucket: %v", err)
-	}
-}
-
-// A call cancelled while the wire waits to retry ends at once, with the
-// context's error.
-func TestWireCancelDuringBackoff(t *testing.T) {
-	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
-		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(xmlErrorBody("SlowDown", "slow")))}, nil
-	}}
-	d, err := New(t.Context(), "backups", append(wireModes["custom http"], WithHTTPClient(&http.Client{Transport: rec}),
-		WithMaxBackoffForTest(time.Hour))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err = d.Delete(ctx, "a")
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
-		t.Errorf("Delete = %v after %v, want the context's deadline at once", err, time.Since(start))
-	}
-}
-
-// staleReader is a transport that fails the first attempt at once but, as
-// net/http may, goes on reading that attempt's body after RoundTrip has
-// returned; the retry's body must be whole.
-type staleReader struct {
-	attempts  int
-	abandoned io.ReadCloser
-	got       []byte
-}
-
-func (s *staleReader) RoundTrip(r *http.Request) (*http.Response, error) {
-	s.attempts++
-	if s.attempts == 1 {
-		s.abandoned = r.Body
-		return nil, errors.New("connection reset by peer")
-	}
-	// The first attempt's writer wakes up now, while the retry is sent.
-	_, _ = io.Copy(io.Discard, s.abandoned)
-	s.got, _ = io.ReadAll(r.Body)
-	return &http.Response{StatusCode: 200, Header: http.Header{"Etag": {`"x"`}}, Body: http.NoBody, Request: r}, nil
-}
-
-func TestWireRetryBodyIsItsOwn(t *testing.T) {
-	data := []byte(strings.Repeat("0123456789", 1000))
-	for _, mode := range []string{"custom http", "custom https"} {
-		tr := &staleReader{}
-		d, err := New(t.Context(), "backups", append(wireModes[mode], WithHTTPClient(&http.Client{Transport: tr}),
-			WithMaxBackoffForTest(time.Millisecond))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := d.state.Load()
-		in := &s3.PutObjectInput{Bucket: aws.String("backups"), Key: aws.String("k"), Body: bytes.NewReader(data),
-			ContentLength: aws.Int64(int64(len(data))), ChecksumCRC32C: aws.String("crc==")}
-		if _, err := d.putObjectCall(t.Context(), st.client, in, nil); err != nil {
-			t.Fatal(err)
-		}
-		if tr.attempts != 2 || !bytes.Equal(tr.got, data) {
-			t.Errorf("%s: %d attempts; the retry sent %d bytes of %d (the abandoned attempt read the rest)",
-				mode, tr.attempts, len(tr.got), len(data))
+	for name, mode := range modes {
+		for _, bucket := range []string{"backups", "my.backups", "Legacy_Bucket"} {
+			d, err := New(t.Context(), bucket, append(mode, WithHTTPClient(&http.Client{Transport: rec}))...)
+			if err != nil {
+				t.Logf("%s/%s: New: %v", name, bucket, err)
+				continue
+			}
+			st := d.state.Load()
+			if st.wire == nil {
+				t.Logf("%s/%s: no wire", name, bucket)
+				continue
+			}
+			c, w := st.client, st.wire
+			for _, key := range keys {
+				for _, data := range [][]byte{nil, {}, []byte("x")} {
+					mk := func() *s3.PutObjectInput {
+						in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), ContentLength: aws.Int64(int64(len(data))),
+							ChecksumCRC32C: aws.String("crc=="), ContentType: aws.String("application/octet-stream")}
+						if data != nil {
+							in.Body = bytes.NewReader(data)
+						}
+						return in
+					}
+					_, sdkErr := c.PutObject(context.Background(), mk())
+					sdk := rec.take()
+					in := mk()
+					wireErr := w.call(context.Background(), "PutObject", http.MethodPut, in, in.Bucket, in.Key, &s3.PutObjectOutput{}, nil)
+					wr := rec.take()
+					if (sdkErr == nil) != (wireErr == nil) {
+						t.Errorf("%s/%s/%q/%v: sdk %v wire %v", name, bucket, key, data, sdkErr, wireErr)
+						continue
+					}
+					if diff := cmp.Diff(sdk, wr); diff != "" {
+						t.Errorf("%s/%s/%q body=%v: requests differ (-SDK +wire):\n%s", name, bucket, key, data, diff)
+					}
+				}
+				gin := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+				_, _ = c.GetObject(context.Background(), gin, noSDKValidation)
+				sdk := rec.take()
+				gout := &s3.GetObjectOutput{}
+				_ = w.call(context.Background(), "GetObject", http.MethodGet, gin, gin.Bucket, gin.Key, gout, nil)
+				wr := rec.take()
+				if diff := cmp.Diff(sdk, wr); diff != "" {
+					t.Errorf("%s/%s/%q GET: requests differ (-SDK +wire):\n%s", name, bucket, key, diff)
+				}
+			}
 		}
 	}
 }

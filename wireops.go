@@ -241,9 +241,10 @@ func setBody(r *wireReq, body any, length *int64) bool {
 	return r.length >= 0
 }
 
-// hasSum reports whether a body carries a checksum of its own.
+// hasSum reports whether a body carries a flexible checksum of its own
+// (Content-MD5 is none: the SDK adds its own to such a body).
 func hasSum(h http.Header) bool {
-	for _, k := range []string{"Content-Md5", "X-Amz-Checksum-Crc32", "X-Amz-Checksum-Crc32c",
+	for _, k := range []string{"X-Amz-Checksum-Crc32", "X-Amz-Checksum-Crc32c",
 		"X-Amz-Checksum-Crc64nvme", "X-Amz-Checksum-Sha1", "X-Amz-Checksum-Sha256"} {
 		if len(h[k]) != 0 {
 			return true
@@ -264,7 +265,7 @@ var wireInputs = map[reflect.Type]*inputPlan{
 			if in.ObjectLockRetainUntilDate != nil {
 				r.header["X-Amz-Object-Lock-Retain-Until-Date"] = []string{smithytime.FormatDateTime(*in.ObjectLockRetainUntilDate)}
 			}
-			// Where the SDK would add a checksum of its own, it sends.
+			// Where the SDK would add a checksum of its own, the SDK sends.
 			return setBody(r, in.Body, in.ContentLength) && (!w.sdkSums || hasSum(r.header))
 		}),
 	reflect.TypeFor[s3.UploadPartInput](): newInputPlan(s3.UploadPartInput{}, partHeaderFields,
