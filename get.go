@@ -260,19 +260,26 @@ const copyBufSize = 256 << 10
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // copyBody copies body to w, feeding the verifier and the progress reports.
-// A slow hash (MD5, SHA) runs in a goroutine of its own, on each chunk
-// while the next is read and written: a Get then takes as long as the
-// slower of the transfer and the hash, not their sum. w never keeps a
+// A slow hash (MD5, SHA) runs alongside the transfer, on each chunk while
+// the next is read and written: a Get then takes as long as the slower of
+// the transfer and the hash, not their sum. The parts of a multipart
+// digest are independent, and are hashed on up to hashWorkers goroutines
+// at once (partHashing); a whole-object digest on one. w never keeps a
 // buffer (io.Writer's contract), so they go back to the pool.
 func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *reporter) (int64, error) {
-	if v != nil && v.slow() {
-		h := startHashing(v)
+	switch {
+	case v != nil && v.slow() && len(v.sizes) > 1 && hashWorkers() > 1:
+		h := startPartHashing(v)
 		defer h.stop() // before the caller reads v.got()
+		return copyChunks(w, body, idle, p, h.buffer, h.hash)
+	case v != nil && v.slow():
+		h := startHashing(v)
+		defer h.stop()
 		return copyChunks(w, body, idle, p, h.buffer, h.hash)
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	next := func() *[]byte { return bp }
+	next := func() (*[]byte, []byte) { return bp, *bp }
 	done := func(_ *[]byte, chunk []byte) {
 		if v != nil {
 			_, _ = v.Write(chunk)
@@ -281,14 +288,15 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 	return copyChunks(w, body, idle, p, next, done)
 }
 
-// copyChunks reads body into the buffers next gives, writes each chunk to
-// w and hands it, and its buffer, to done.
-func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next func() *[]byte, done func(*[]byte, []byte)) (int64, error) {
+// copyChunks reads body into the buffers next gives (a pooled buffer, and
+// the part of it to read into), writes each chunk to w and hands it, and
+// its buffer, to done.
+func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next func() (*[]byte, []byte), done func(*[]byte, []byte)) (int64, error) {
 	var n, reported int64
 	for {
-		bp := next()
-		m, rerr := body.Read(*bp)
-		chunk := (*bp)[:m]
+		bp, buf := next()
+		m, rerr := body.Read(buf)
+		chunk := buf[:m]
 		if m > 0 {
 			idle.touch()
 			var werr error
