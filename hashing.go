@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -78,10 +79,18 @@ func (h *hashing) stop() {
 // past what most links carry).
 func hashWorkers() int { return min(runtime.GOMAXPROCS(0), 4) }
 
-// partBufs is how many buffers (of copyBufSize) each worker of
-// partHashing may add to those in flight: what bounds its memory, 4 MiB a
-// worker.
-const partBufs = 16
+// maxPartBufs is the most buffers (of copyBufSize) each worker of
+// partHashing may add to those in flight: 8 MiB.
+const maxPartBufs = 32
+
+// partBufs is how many buffers partHashing may have in flight for parts
+// of at most largest bytes: half a part a worker, which lets the parts
+// hash in parallel at full speed once the transfer outruns them (each
+// part then still hashes while the next arrives), and at most maxPartBufs
+// a worker.
+func partBufs(largest int64, workers int) int {
+	return workers * int(max(2, min(largest/2/copyBufSize, maxPartBufs)))
+}
 
 // partHashing feeds a multipart verifier on up to hashWorkers goroutines,
 // a goroutine a part: the reader hands each part's chunks, in order, to
@@ -91,7 +100,7 @@ const partBufs = 16
 // order once all are done (stop).
 //
 // Its memory is the buffers in flight, taken from the pool only as the
-// hashing lags behind the transfer, and partBufs a worker at most, however
+// hashing lags behind the transfer, and no more than partBufs, however
 // large the parts: past that the reader waits for one. Where the transfer
 // outruns MD5, a part overlaps the next for as many bytes as those buffers
 // hold, so the larger a share of a part they are, the more the parts hash
@@ -112,7 +121,7 @@ type partHashing struct {
 // start as the reader reaches them.
 func startPartHashing(v *verifier) *partHashing {
 	workers := hashWorkers()
-	return &partHashing{v: v, free: make(chan *[]byte, workers*partBufs), slots: make(chan struct{}, workers),
+	return &partHashing{v: v, free: make(chan *[]byte, partBufs(slices.Max(v.sizes), workers)), slots: make(chan struct{}, workers),
 		left: v.sizes[0], sums: make([][]byte, len(v.sizes))}
 }
 

@@ -145,3 +145,21 @@ func (w *panicAfter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// The buffers in flight are half a part a worker, 8 MiB at most, and
+// never fewer than two a worker.
+func TestPartBufs(t *testing.T) {
+	for _, tc := range []struct {
+		largest       int64
+		workers, want int
+	}{
+		{16 << 20, 2, 64},
+		{5 << 20, 2, 20},
+		{5 << 30, 4, 128},
+		{64 << 10, 2, 4},
+	} {
+		if got := partBufs(tc.largest, tc.workers); got != tc.want {
+			t.Errorf("partBufs(%d, %d) = %d, want %d", tc.largest, tc.workers, got, tc.want)
+		}
+	}
+}
