@@ -260,19 +260,26 @@ const copyBufSize = 256 << 10
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // copyBody copies body to w, feeding the verifier and the progress reports.
-// A slow hash (MD5, SHA) runs in a goroutine of its own, on each chunk
-// while the next is read and written: a Get then takes as long as the
-// slower of the transfer and the hash, not their sum. w never keeps a
+// A slow hash (MD5, SHA) runs alongside the transfer, on each chunk while
+// the next is read and written: a Get then takes as long as the slower of
+// the transfer and the hash, not their sum. The parts of a multipart
+// digest are independent, and are hashed on up to hashWorkers goroutines
+// at once (partHashing); a whole-object digest on one. w never keeps a
 // buffer (io.Writer's contract), so they go back to the pool.
 func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *reporter) (int64, error) {
-	if v != nil && v.slow() {
-		h := startHashing(v)
+	switch {
+	case v != nil && v.slow() && len(v.sizes) > 1 && hashWorkers() > 1:
+		h := startPartHashing(v)
 		defer h.stop() // before the caller reads v.got()
+		return copyChunks(w, body, idle, p, h.buffer, h.hash)
+	case v != nil && v.slow():
+		h := startHashing(v)
+		defer h.stop()
 		return copyChunks(w, body, idle, p, h.buffer, h.hash)
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	next := func() *[]byte { return bp }
+	next := func() (*[]byte, []byte) { return bp, *bp }
 	done := func(_ *[]byte, chunk []byte) {
 		if v != nil {
 			_, _ = v.Write(chunk)
@@ -281,14 +288,15 @@ func copyBody(w io.Writer, body io.Reader, v *verifier, idle *idleTimer, p *repo
 	return copyChunks(w, body, idle, p, next, done)
 }
 
-// copyChunks reads body into the buffers next gives, writes each chunk to
-// w and hands it, and its buffer, to done.
-func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next func() *[]byte, done func(*[]byte, []byte)) (int64, error) {
+// copyChunks reads body into the buffers next gives (a pooled buffer, and
+// the part of it to read into), writes each chunk to w and hands it, and
+// its buffer, to done.
+func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next func() (*[]byte, []byte), done func(*[]byte, []byte)) (int64, error) {
 	var n, reported int64
 	for {
-		bp := next()
-		m, rerr := body.Read(*bp)
-		chunk := (*bp)[:m]
+		bp, buf := next()
+		m, rerr := body.Read(buf)
+		chunk := buf[:m]
 		if m > 0 {
 			idle.touch()
 			var werr error
@@ -309,66 +317,6 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 		}
 		if rerr != nil {
 			return n, rerr
-		}
-	}
-}
-
-// hashing is a verifier fed by a goroutine of its own; hashDepth buffers
-// circulate between the reader and it.
-type hashing struct {
-	v      *verifier
-	free   chan *[]byte
-	chunks chan hashChunk
-	done   chan struct{}
-}
-
-type hashChunk struct {
-	bp    *[]byte
-	chunk []byte
-}
-
-const hashDepth = 4
-
-func startHashing(v *verifier) *hashing {
-	h := &hashing{v: v, free: make(chan *[]byte, hashDepth), chunks: make(chan hashChunk, hashDepth), done: make(chan struct{})}
-	for range hashDepth {
-		h.free <- copyBufs.Get().(*[]byte)
-	}
-	go func() {
-		defer close(h.done)
-		for c := range h.chunks {
-			_, _ = h.v.Write(c.chunk)
-			h.free <- c.bp
-		}
-	}()
-	return h
-}
-
-// buffer waits for a buffer the hash is done with.
-func (h *hashing) buffer() *[]byte { return <-h.free }
-
-// hash hands a chunk to the hashing goroutine, or its buffer back when it
-// holds nothing to hash.
-func (h *hashing) hash(bp *[]byte, chunk []byte) {
-	if len(chunk) == 0 {
-		h.free <- bp
-		return
-	}
-	h.chunks <- hashChunk{bp, chunk}
-}
-
-// stop waits until every chunk handed over is hashed and returns the
-// buffers that came back; one the reader held when the caller's writer
-// panicked is left to the collector (waiting for it would hang).
-func (h *hashing) stop() {
-	close(h.chunks)
-	<-h.done
-	for {
-		select {
-		case bp := <-h.free:
-			copyBufs.Put(bp)
-		default:
-			return
 		}
 	}
 }

@@ -30,8 +30,9 @@ import (
 //  3. where no flexible checksum exists (B2, older servers, gofakes3), the
 //     ETag: the MD5 of a single-part object, or the MD5 of the part MD5s
 //     "-N" of a multipart one. It is hashed alongside the transfer (MD5 is
-//     about 20 times slower than CRC32C), and not where the ETag is no MD5
-//     (SSE-KMS, SSE-C).
+//     about 20 times slower than CRC32C), the parts of a multipart one on
+//     several goroutines at once (partHashing), and not where the ETag is
+//     no MD5 (SSE-KMS, SSE-C).
 // The part boundaries come from the s3dest-parts metadata s3dest gives the
 // multipart objects it writes (partsMeta), else from the lengths of the
 // first and last part (HEAD ?partNumber) and s3dest's rules for cutting
