@@ -90,19 +90,7 @@ func TestMultipartETagGetLeavesNoGoroutine(t *testing.T) {
 	d, ft := etagPartsDest(t, data, &flip)
 	get(t, d, "vol") // the connection pool is warm
 	before := runtime.NumGoroutine()
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		_ = d.Get(t.Context(), "vol", &panicWriter{})
-	}()
-	select {
-	case p := <-done:
-		if p == nil {
-			t.Error("the writer's panic was lost")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Get whose writer panicked never returned")
-	}
+	getIntoPanic(t, d, "vol")
 	ft.Add(faults.Fault{Match: faults.Op("GetObject"), Times: 1, CutBody: 2<<20 + 5})
 	if err := d.Get(t.Context(), "vol", io.Discard); err == nil {
 		t.Error("Get of a body cut short succeeded")

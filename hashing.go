@@ -64,14 +64,7 @@ func (h *hashing) hash(bp *[]byte, chunk []byte) {
 func (h *hashing) stop() {
 	close(h.chunks)
 	<-h.done
-	for {
-		select {
-		case bp := <-h.free:
-			copyBufs.Put(bp)
-		default:
-			return
-		}
-	}
+	poolAll(h.free)
 }
 
 // hashWorkers is how many parts of a multipart digest are hashed at once:
@@ -200,9 +193,14 @@ func (h *partHashing) stop() {
 		h.v.sums = append(h.v.sums, s...)
 	}
 	h.v.part = h.part
+	poolAll(h.free)
+}
+
+// poolAll puts the buffers waiting in free back in the pool.
+func poolAll(free chan *[]byte) {
 	for {
 		select {
-		case bp := <-h.free:
+		case bp := <-free:
 			copyBufs.Put(bp)
 		default:
 			return

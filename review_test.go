@@ -60,6 +60,25 @@ func TestMemoryLimitIdleAndCancelledReaders(t *testing.T) {
 
 type panicWriter struct{ n int }
 
+// getIntoPanic Gets name into a panicWriter: the panic must reach the
+// caller, and the Get must return, within 10 s.
+func getIntoPanic(t *testing.T, d *s3dest.Destination, name string) {
+	t.Helper()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		_ = d.Get(t.Context(), name, &panicWriter{})
+	}()
+	select {
+	case p := <-done:
+		if p == nil {
+			t.Error("the writer's panic was lost")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Get whose writer panicked never returned")
+	}
+}
+
 func (w *panicWriter) Write(p []byte) (int, error) {
 	if w.n++; w.n == 2 {
 		panic("writer full")
@@ -76,19 +95,7 @@ func TestGetWriterPanicDoesNotHang(t *testing.T) {
 	if err := d.Put(t.Context(), "vol", bytes.NewReader(randomBytes(1<<20, 7))); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan any, 1)
-	go func() {
-		defer func() { done <- recover() }()
-		_ = d.Get(t.Context(), "vol", &panicWriter{})
-	}()
-	select {
-	case p := <-done:
-		if p == nil {
-			t.Error("the writer's panic was lost")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Get whose writer panicked never returned")
-	}
+	getIntoPanic(t, d, "vol")
 }
 
 // An IfAbsent Put whose first try failed and whose retry meets another

@@ -19,64 +19,61 @@ import (
 // The operations of the wire (wire.go), and the Destination's calls that
 // use the wire when it can send the input and the SDK otherwise.
 
-// putObjectCall sends a PutObject, counting its attempts in attempts (nil: not
-// counted).
+// putObjectCall sends a PutObject, counting its attempts in attempts (nil:
+// not counted).
 func (d *Destination) putObjectCall(ctx context.Context, c *s3.Client, in *s3.PutObjectInput, attempts *atomic.Int32) (*s3.PutObjectOutput, error) {
-	if w := d.wireFor(c); w != nil {
-		out := &s3.PutObjectOutput{}
-		if err := w.call(ctx, "PutObject", http.MethodPut, in, in.Bucket, in.Key, out, attempts); err != errWireUnsupported {
-			return out, err
+	return viaWire(ctx, d, c, "PutObject", http.MethodPut, in, in.Bucket, in.Key, attempts, func() (*s3.PutObjectOutput, error) {
+		if attempts != nil {
+			return c.PutObject(ctx, in, countAttempts(attempts))
 		}
-	}
-	if attempts != nil {
-		return c.PutObject(ctx, in, countAttempts(attempts))
-	}
-	return c.PutObject(ctx, in)
+		return c.PutObject(ctx, in)
+	})
 }
 
 // uploadPartCall sends an UploadPart.
 func (d *Destination) uploadPartCall(ctx context.Context, c *s3.Client, in *s3.UploadPartInput) (*s3.UploadPartOutput, error) {
-	if w := d.wireFor(c); w != nil {
-		out := &s3.UploadPartOutput{}
-		if err := w.call(ctx, "UploadPart", http.MethodPut, in, in.Bucket, in.Key, out, nil); err != errWireUnsupported {
-			return out, err
-		}
-	}
-	return c.UploadPart(ctx, in)
+	return viaWire(ctx, d, c, "UploadPart", http.MethodPut, in, in.Bucket, in.Key, nil, func() (*s3.UploadPartOutput, error) {
+		return c.UploadPart(ctx, in)
+	})
 }
 
 // getObjectCall sends a GetObject; the SDK's path does not validate the
 // body (s3dest does: get.go).
 func (d *Destination) getObjectCall(ctx context.Context, c *s3.Client, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	if w := d.wireFor(c); w != nil {
-		out := &s3.GetObjectOutput{}
-		if err := w.call(ctx, "GetObject", http.MethodGet, in, in.Bucket, in.Key, out, nil); err != errWireUnsupported {
-			return out, err
-		}
-	}
-	return c.GetObject(ctx, in, noSDKValidation)
+	return viaWire(ctx, d, c, "GetObject", http.MethodGet, in, in.Bucket, in.Key, nil, func() (*s3.GetObjectOutput, error) {
+		return c.GetObject(ctx, in, noSDKValidation)
+	})
 }
 
 // headObjectCall sends a HeadObject.
 func (d *Destination) headObjectCall(ctx context.Context, c *s3.Client, in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
-	if w := d.wireFor(c); w != nil {
-		out := &s3.HeadObjectOutput{}
-		if err := w.call(ctx, "HeadObject", http.MethodHead, in, in.Bucket, in.Key, out, nil); err != errWireUnsupported {
-			return out, err
-		}
-	}
-	return c.HeadObject(ctx, in)
+	return viaWire(ctx, d, c, "HeadObject", http.MethodHead, in, in.Bucket, in.Key, nil, func() (*s3.HeadObjectOutput, error) {
+		return c.HeadObject(ctx, in)
+	})
 }
 
 // deleteObjectCall sends a DeleteObject.
 func (d *Destination) deleteObjectCall(ctx context.Context, c *s3.Client, in *s3.DeleteObjectInput) (*s3.DeleteObjectOutput, error) {
+	return viaWire(ctx, d, c, "DeleteObject", http.MethodDelete, in, in.Bucket, in.Key, nil, func() (*s3.DeleteObjectOutput, error) {
+		return c.DeleteObject(ctx, in)
+	})
+}
+
+// viaWire sends in on c's wire when it has one that can send it, else
+// through the SDK (sdk).
+func viaWire[O any](ctx context.Context, d *Destination, c *s3.Client, op, method string, in any, bucket, key *string,
+	attempts *atomic.Int32, sdk func() (*O, error)) (*O, error) {
 	if w := d.wireFor(c); w != nil {
-		out := &s3.DeleteObjectOutput{}
-		if err := w.call(ctx, "DeleteObject", http.MethodDelete, in, in.Bucket, in.Key, out, nil); err != errWireUnsupported {
-			return out, err
+		out := new(O)
+		switch err := w.call(ctx, op, method, in, bucket, key, out, attempts); err {
+		case nil:
+			return out, nil
+		case errWireUnsupported:
+		default:
+			return nil, err // as the SDK: no output with an error
 		}
 	}
-	return c.DeleteObject(ctx, in)
+	return sdk()
 }
 
 // call sends one operation: in, an input struct whose fields are all in
