@@ -46,8 +46,9 @@ import (
 // A call the wire cannot send exactly as the SDK would goes through the
 // SDK: an input field the wire does not serialize, a client changed by
 // WithS3Options, an endpoint that wants another signature (S3 Express,
-// SigV4a). The tests in wire_test.go send every operation both ways and
-// compare what the server receives, and what the caller gets back.
+// SigV4a). wire_internal_test.go, wire_errors_test.go and
+// wire_retry_test.go send every operation both ways and compare what the
+// server receives, and what the caller gets back.
 type wire struct {
 	bucket      string
 	http        aws.HTTPClient
@@ -229,13 +230,14 @@ func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string,
 	}
 	req = req.WithContext(ctx)
 	if w.signer != nil {
+		// The SDK's words for these failures.
 		creds, err := w.creds.Retrieve(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("get identity: get credentials: %w", err)
 		}
 		now := time.Now().Add(time.Duration(w.skew.Load()))
 		if err := w.signer.SignHTTP(ctx, creds, req, payload, w.service, w.region, now); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sign request: %w", err)
 		}
 	}
 	resp, err := w.http.Do(req)

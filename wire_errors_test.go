@@ -1,6 +1,7 @@
 package s3dest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -115,6 +117,31 @@ func TestWireErrorsAreTheSDKs(t *testing.T) {
 			if sdkTries != wireTries {
 				t.Errorf("%s/%s: the SDK tried %d times, the wire %d", name, tc.name, sdkTries, wireTries)
 			}
+		}
+	}
+}
+
+// Credentials that cannot be had fail the call as they fail the SDK's.
+func TestWireCredentialErrorsAreTheSDKs(t *testing.T) {
+	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}, nil
+	}}
+	failing := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, &credentialsError{err: errors.New("no credentials in the environment")}
+	})
+	_, c, w := wireDest(t, "backups", []Option{WithServerName("http://s3.example.test:9000"), WithRegion("us-east-1"),
+		WithCredentialsProvider(failing)}, rec)
+	for _, tc := range wireCases("backups") {
+		_, sdkErr := tc.sdk(t.Context(), c)
+		_, wireErr := tc.wire(t.Context(), w)
+		if sdkErr == nil || wireErr == nil {
+			t.Fatalf("%s: SDK %v, wire %v: want errors", tc.name, sdkErr, wireErr)
+		}
+		if diff := cmp.Diff(describe(sdkErr), describe(wireErr)); diff != "" {
+			t.Errorf("%s: errors differ (-SDK +wire):\n%s", tc.name, diff)
+		}
+		if n := len(rec.take()); n != 0 {
+			t.Errorf("%s: %d requests sent without credentials", tc.name, n)
 		}
 	}
 }
