@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,3 +347,34 @@ func TestWireAfterHeal(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// An answer with a body to a call whose output has none (a server that
+// says "<ok/>" to a PUT) is read to its end, as the SDK does, so that its
+// connection serves the next call.
+func TestWireReusesConnectionsAfterBodies(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Etag", `"e"`)
+		_, _ = io.WriteString(w, "<ok/>")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	d, err := New(t.Context(), "backups", WithServerName(srv.URL), WithCredentials("AKID", "SECRET"), WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := d.Delete(t.Context(), fmt.Sprint("obj", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("10 Deletes in turn opened %d connections, want 1", n)
+	}
+}

@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -117,6 +118,8 @@ func (w *wire) call(ctx context.Context, op, method string, in any, bucket, key 
 		g.Body = resp.Body
 		return nil
 	}
+	// Read to its end, as the SDK does, so that the connection is reused.
+	_, _ = io.CopyN(io.Discard, resp.Body, 1<<20)
 	resp.Body.Close()
 	return nil
 }
