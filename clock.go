@@ -1,6 +1,9 @@
 package s3dest
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // clock is the time the package reads and waits on: restores and
 // WaitRestored, lock dates, and the read-write timeout. Tests replace it
@@ -26,3 +29,19 @@ func (realClock) Now() time.Time { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func (realClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
+
+// sleepCtx waits d of real time, or until ctx ends: the waits between
+// retries, which tests shorten rather than move by hand.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -143,6 +143,23 @@ func TestFailedCreateLeavesNoUpload(t *testing.T) {
 		}
 		assertNoUploads(t, d)
 	})
+	t.Run("answer cut, then the lookup's", func(t *testing.T) {
+		// The listing that looks for the upload the lost answer left is
+		// cut too, once: looking again finds it.
+		srv := withBucket(t)
+		ft := &faults.Transport{}
+		d := faultDest(t, srv, ft, limits, s3dest.WithPartSize(1<<20))
+		ft.Add(faults.Fault{Match: faults.Op("CreateMultipartUpload"), Times: 1, CutBody: 1})
+		ft.Add(faults.Fault{Match: faults.Op("ListMultipartUploads"), Times: 1, CutBody: 30})
+		if err := d.Put(t.Context(), "vol", noise(3, 3<<20)); err == nil {
+			t.Fatal("Put whose CreateMultipartUpload answer was cut = nil")
+		}
+		s3dest.WaitCleanupsForTest(d)
+		if n := ft.Injected(); n != 2 {
+			t.Fatalf("%d faults injected, want the create's and the lookup's", n)
+		}
+		assertNoUploads(t, d)
+	})
 	t.Run("deadline", func(t *testing.T) {
 		srv := withBucket(t)
 		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {

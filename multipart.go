@@ -272,8 +272,14 @@ func (m *mpu) abortOthersNow(ctx context.Context, within time.Duration) {
 	d := m.d
 	var keyMarker, idMarker *string
 	for {
-		out, err := d.Client().ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{
-			Bucket: &d.bucket, Prefix: &m.key, KeyMarker: keyMarker, UploadIdMarker: idMarker})
+		in := &s3.ListMultipartUploadsInput{Bucket: &d.bucket, Prefix: &m.key, KeyMarker: keyMarker, UploadIdMarker: idMarker}
+		out, err := d.Client().ListMultipartUploads(ctx, in)
+		// The SDK retries no answer whose body was cut or garbled (a 200
+		// it cannot read): the cleanup is worth a few more looks.
+		for try := 1; err != nil && try < 4 && mayHaveActed(err) && ctx.Err() == nil; try++ {
+			_ = sleepCtx(ctx, time.Duration(try)*100*time.Millisecond)
+			out, err = d.Client().ListMultipartUploads(ctx, in)
+		}
 		if err != nil {
 			d.log.Warn("s3dest: could not look for uploads a lost CreateMultipartUpload answer left: CleanupUploads will remove them",
 				"key", m.key, "error", err)

@@ -401,21 +401,6 @@ func (b *attemptBody) Close() error {
 	return nil
 }
 
-// sleepCtx waits d, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // escapePath escapes a key as the SDK does in a URL path: everything but
 // unreserved characters and '/'. A key with nothing to escape is returned
 // as it is, without allocating.
