@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,4 +254,31 @@ func TestCompleteAssembledOtherBytes(t *testing.T) {
 	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
 		t.Errorf("Stat after the refused Put = %v, want ErrObjectNotFound (the wrong object deleted)", err)
 	}
+}
+
+// S3 warns that parts still being uploaded when an upload is aborted may
+// land after the abort, so that the upload is there again. A failed Put
+// checks that its upload is gone and aborts once more when it is not: here
+// the first abort is answered 204 and not done.
+func TestAbortIsCheckedAndRepeated(t *testing.T) {
+	srv := withBucket(t)
+	ft := &faults.Transport{}
+	d := faultDest(t, srv, ft, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	var ignored atomic.Int32
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodDelete && r.URL.Query().Has("uploadId") && ignored.Add(1) == 1 {
+			w.WriteHeader(http.StatusNoContent) // answered, not done
+			return true
+		}
+		return false
+	})
+	ft.Add(faults.Fault{Match: faults.Op("UploadPart"), Status: http.StatusBadRequest, Code: "InvalidArgument"})
+	if err := d.Put(t.Context(), "vol", noise(4, 3<<20)); err == nil {
+		t.Fatal("Put whose parts were all refused = nil")
+	}
+	if n := ignored.Load(); n < 2 {
+		t.Errorf("%d aborts sent, want a second one after the first left the upload", n)
+	}
+	ft.Clear()
+	assertNoUploads(t, d)
 }

@@ -526,13 +526,32 @@ func (m *mpu) stored(ctx context.Context) (*s3.HeadObjectOutput, error) {
 	return d.head(ctx, m.op, m.key)
 }
 
-// abort removes the upload and its parts, as a cleanup.
+// abort removes the upload and its parts, as a cleanup. S3 warns that a
+// part still being uploaded when the upload is aborted may land after the
+// abort: the upload is there again (versitygw shows it under load). So
+// the abort is checked with ListParts, and repeated while the upload
+// stays, up to three times.
 func (m *mpu) abort(ctx context.Context) {
 	d := m.d
 	d.cleanup(ctx, func(ctx context.Context) {
-		_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
-		if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
-			d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
+		for try := 1; ; try++ {
+			_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
+			if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
+				d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
+				return
+			}
+			_, err = d.Client().ListParts(ctx, &s3.ListPartsInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id, MaxParts: aws.Int32(1)})
+			if code, _ := errorCode(err); err != nil {
+				if code != "NoSuchUpload" && ctx.Err() == nil {
+					d.log.Info("s3dest: could not check that an aborted upload is gone", "key", m.key, "upload", m.id, "error", err)
+				}
+				return // gone, or the server cannot say
+			}
+			if try == 3 {
+				d.log.Warn("s3dest: an aborted upload is still there after three aborts: CleanupUploads will remove it", "key", m.key, "upload", m.id)
+				return
+			}
+			_ = sleepCtx(ctx, time.Duration(try)*100*time.Millisecond) // for the part in flight to land
 		}
 	})
 }
