@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -39,7 +38,8 @@ import (
 //     region (newWire);
 //   - the same headers, from the same input structs (wireops.go), and the
 //     same output structs, parsed from the same headers (wireheaders.go);
-//   - signed by the SDK's SigV4 signer with the client's credentials;
+//   - signed with SigV4 as the SDK's signer signs, with the client's
+//     credentials (wiresign.go);
 //   - retried by the client's retryer, with the SDK's error types, so that
 //     errors.As, classify and the hints see no difference.
 //
@@ -53,9 +53,9 @@ type wire struct {
 	bucket      string
 	http        aws.HTTPClient
 	creds       aws.CredentialsProvider // nil: anonymous, unsigned
-	signer      *v4.Signer
-	service     string // signing name: "s3"
-	region      string // signing region
+	signer      *signer                 // nil: anonymous
+	service     string                  // signing name: "s3"
+	region      string                  // signing region
 	scheme      string
 	host        string
 	path        string // the bucket's path on the host, "" or "/bucket"
@@ -122,7 +122,7 @@ func newWire(ctx context.Context, client *s3.Client, bucket string, unsignedAll 
 	}
 	if o.Credentials != nil && !aws.IsCredentialsProvider(o.Credentials, (*aws.AnonymousCredentials)(nil)) {
 		w.creds = o.Credentials
-		w.signer = v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true })
+		w.signer = &signer{}
 	}
 	return w
 }
@@ -230,15 +230,13 @@ func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string,
 	}
 	req = req.WithContext(ctx)
 	if w.signer != nil {
-		// The SDK's words for these failures.
+		// The SDK's words for this failure.
 		creds, err := w.creds.Retrieve(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("get identity: get credentials: %w", err)
 		}
 		now := time.Now().Add(time.Duration(w.skew.Load()))
-		if err := w.signer.SignHTTP(ctx, creds, req, payload, w.service, w.region, now); err != nil {
-			return nil, fmt.Errorf("sign request: %w", err)
-		}
+		w.signer.sign(req, r.query, creds, payload, w.service, w.region, now)
 	}
 	resp, err := w.http.Do(req)
 	if body != nil {
