@@ -424,7 +424,7 @@ func WithTimeouts(t Timeouts) Option {
 // name. Since such a function may change anything the SDK does, every
 // request then goes through the SDK's middleware: s3dest's lean path for
 // Put, Get, Stat and Delete (the wire, doc.go's Layout) is off, and those
-// calls cost the client 2.6 to 5.5 times the time and 4 to 5 times the
+// calls cost the client 4 to 8 times the time and 8 to 11 times the
 // allocations (BenchmarkSmallOps).
 // Default: none.
 func WithS3Options(fns ...func(*s3.Options)) Option {

@@ -31,9 +31,9 @@ import (
 // The wire is s3dest's own request path for the calls a backup makes by
 // the thousand: PutObject, GetObject, HeadObject, DeleteObject and
 // UploadPart. The SDK builds a middleware stack of some forty steps for
-// every call, about 450 allocations and 55 µs of the client's own time for
-// a 16 KiB object; the wire sends the same request with 70 to 100
-// allocations in 10 to 30 µs (BenchmarkSmallOps, docs/BENCHMARKS.md):
+// every call, about 450 allocations and 55 to 80 µs of the client's own time for
+// a 16 KiB object; the wire sends the same request with 35 to 60
+// allocations in 6 to 22 µs (BenchmarkSmallOps, docs/BENCHMARKS.md):
 //   - the same URL, from the SDK's own endpoint rules, resolved once per
 //     region (newWire);
 //   - the same headers, from the same input structs (wireops.go), and the
