@@ -31,8 +31,8 @@ import (
 // The wire is s3dest's own request path for the calls a backup makes by
 // the thousand: PutObject, GetObject, HeadObject, DeleteObject and
 // UploadPart. The SDK builds a middleware stack of some forty steps for
-// every call, about 450 allocations and 55 to 80 µs of the client's own time for
-// a 16 KiB object; the wire sends the same request with 35 to 60
+// every call, about 450 allocations and 55 to 80 µs of the client's own
+// time for a 16 KiB object; the wire sends the same request with 35 to 60
 // allocations in 6 to 22 µs (BenchmarkSmallOps, docs/BENCHMARKS.md):
 //   - the same URL, from the SDK's own endpoint rules, resolved once per
 //     region (newWire);
