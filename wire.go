@@ -211,12 +211,17 @@ func (w *wire) do(ctx context.Context, r *wireReq) (*http.Response, error) {
 	}
 }
 
-// send makes one attempt. A retry sends a copy of the headers: the
-// transport may still hold the first attempt's.
+// send makes one attempt. A retry sends a copy of the headers (the
+// transport may still hold the first attempt's) without what the first
+// attempt's signature added: it is signed afresh, as the SDK signs every
+// attempt on the unsigned request, with the credentials of its time.
 func (w *wire) send(ctx context.Context, r *wireReq, u *url.URL, payload string, retry bool) (*http.Response, error) {
 	header := r.header
 	if retry {
 		header = header.Clone()
+		for _, k := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
+			delete(header, k)
+		}
 	}
 	req := &http.Request{Method: r.method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: header, Host: u.Host, ContentLength: r.length}

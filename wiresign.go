@@ -91,11 +91,16 @@ func (s *signer) sign(req *http.Request, query url.Values, creds aws.Credentials
 		signed = append(signed, header{"content-length", ""})
 	}
 	for k := range h {
-		if !sigHeaderIgnored[k] && k != "Content-Length" {
+		if !sigHeaderIgnored[k] && !strings.EqualFold(k, "Content-Length") {
 			signed = append(signed, header{lowerName(k), k})
 		}
 	}
-	slices.SortFunc(signed, func(a, b header) int { return strings.Compare(a.lower, b.lower) })
+	slices.SortFunc(signed, func(a, b header) int {
+		if c := strings.Compare(a.lower, b.lower); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key) // names that differ in case only: in the order Go writes them
+	})
 
 	bp := sigBufs.Get().(*[]byte)
 	defer sigBufs.Put(bp)
