@@ -29,6 +29,7 @@ const (
 	vRangeInfo    = "GetRange wrong bytes returned as nil after a damaged answer (content unchecked by design)"
 	vFakeSum      = "objects the fake serves with another version's checksum (a defect of the fake)"
 	vLoggedLeft   = "of the uploads left, those s3dest logged it could not clean up"
+	vServerTemp   = "a server's temporary file listed as an object (versitygw's .NAME.sgwtmp.N, while a Put is under way)"
 )
 
 var verdictOrder = []string{vWrongNil, vPutOther, vUploadsLeft, vDeletedExist, vContradict, vUnexplained, vPanics}
@@ -203,7 +204,7 @@ func (s *stats) printVerdicts(w io.Writer) bool {
 	}
 	fmt.Fprintf(w, "\nverdicts\n")
 	clean := true
-	info := []string{vLoggedLeft, vRangeInfo, vFakeSum}
+	info := []string{vLoggedLeft, vRangeInfo, vFakeSum, vServerTemp}
 	for _, v := range slices.Concat(verdictOrder, info) {
 		n := s.verdicts[v]
 		mark := ""
