@@ -282,3 +282,20 @@ func TestAbortIsCheckedAndRepeated(t *testing.T) {
 	ft.Clear()
 	assertNoUploads(t, d)
 }
+
+// An abort that fails on every attempt of the SDK's retryer (the server
+// busy, a connection reset) is tried again before the upload is left to
+// CleanupUploads.
+func TestAbortRetriedAfterFailures(t *testing.T) {
+	srv := withBucket(t)
+	ft := &faults.Transport{}
+	d := faultDest(t, srv, ft, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	ft.Add(faults.Fault{Match: faults.Op("UploadPart"), Status: http.StatusBadRequest, Code: "InvalidArgument"})
+	ft.Add(faults.Fault{Match: faults.Op("AbortMultipartUpload"), Times: 3, Status: http.StatusServiceUnavailable, Code: "SlowDown"})
+	if err := d.Put(t.Context(), "vol", noise(5, 3<<20)); err == nil {
+		t.Fatal("Put whose parts were all refused = nil")
+	}
+	s3dest.WaitCleanupsForTest(d)
+	ft.Clear()
+	assertNoUploads(t, d)
+}

@@ -530,28 +530,33 @@ func (m *mpu) stored(ctx context.Context) (*s3.HeadObjectOutput, error) {
 // part still being uploaded when the upload is aborted may land after the
 // abort: the upload is there again (versitygw shows it under load). So
 // the abort is checked with ListParts, and repeated while the upload
-// stays, up to three times.
+// stays; an abort that failed for a passing reason (no answer, 5xx, after
+// the retryer's attempts) is repeated too. Three rounds at most; what is
+// still there then is left to CleanupUploads, and logged.
 func (m *mpu) abort(ctx context.Context) {
 	d := m.d
 	d.cleanup(ctx, func(ctx context.Context) {
-		for try := 1; ; try++ {
+		for round := 1; ; round++ {
 			_, err := d.Client().AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id})
-			if code, _ := errorCode(err); err != nil && code != "NoSuchUpload" {
+			code, _ := errorCode(err)
+			switch {
+			case err == nil || code == "NoSuchUpload":
+				_, err = d.Client().ListParts(ctx, &s3.ListPartsInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id, MaxParts: aws.Int32(1)})
+				if code, _ := errorCode(err); err != nil {
+					if code != "NoSuchUpload" && ctx.Err() == nil {
+						d.log.Info("s3dest: could not check that an aborted upload is gone", "key", m.key, "upload", m.id, "error", err)
+					}
+					return // gone, or the server cannot say
+				}
+				if round == 3 {
+					d.log.Warn("s3dest: an aborted upload is still there after three aborts: CleanupUploads will remove it", "key", m.key, "upload", m.id)
+					return
+				}
+			case round == 3 || !mayHaveActed(err) || ctx.Err() != nil:
 				d.log.Warn("s3dest: could not abort a failed upload: CleanupUploads will remove it", "key", m.key, "upload", m.id, "error", err)
 				return
 			}
-			_, err = d.Client().ListParts(ctx, &s3.ListPartsInput{Bucket: &d.bucket, Key: &m.key, UploadId: &m.id, MaxParts: aws.Int32(1)})
-			if code, _ := errorCode(err); err != nil {
-				if code != "NoSuchUpload" && ctx.Err() == nil {
-					d.log.Info("s3dest: could not check that an aborted upload is gone", "key", m.key, "upload", m.id, "error", err)
-				}
-				return // gone, or the server cannot say
-			}
-			if try == 3 {
-				d.log.Warn("s3dest: an aborted upload is still there after three aborts: CleanupUploads will remove it", "key", m.key, "upload", m.id)
-				return
-			}
-			_ = sleepCtx(ctx, time.Duration(try)*100*time.Millisecond) // for the part in flight to land
+			_ = sleepCtx(ctx, time.Duration(round)*100*time.Millisecond) // for a part in flight to land, or the server to recover
 		}
 	})
 }
