@@ -82,18 +82,7 @@ func (d *Destination) Rename(ctx context.Context, from, to string) error {
 // the header as a query string, '+' as a space: a key sent with its '+' as is
 // would name another object.
 func copySource(bucket, key string) string {
-	const hexDigits = "0123456789ABCDEF"
-	b := make([]byte, 0, len(bucket)+1+3*len(key))
-	b = append(append(b, bucket...), '/')
-	for i := 0; i < len(key); i++ {
-		switch c := key[i]; {
-		case isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/':
-			b = append(b, c)
-		default:
-			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
-		}
-	}
-	return string(b)
+	return bucket + "/" + escapePath(key)
 }
 
 // renameLarge renames an object too large for CopyObject: a multipart copy

@@ -364,7 +364,7 @@ func (u *URL) Options() []Option {
 func escapePrefix(p string) string {
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		segs[i] = strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+		segs[i] = queryEscape(s)
 	}
 	return strings.Join(segs, "/")
 }

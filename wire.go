@@ -314,7 +314,7 @@ func (w *wire) responseError(op string, resp *http.Response) error {
 		msg = "UnknownError"
 	}
 	re.Err = typedError(op, code, msg, e.Message, e.StorageClass, e.AccessTier)
-	if code == "RequestTimeTooSkewed" || code == "RequestExpired" {
+	if isSkewCode(code) {
 		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 			w.skew.Store(int64(time.Until(t)))
 		}
@@ -344,8 +344,11 @@ func (e *s3ResponseError) As(target any) bool { return errors.As(e.ResponseError
 // worth one more attempt however the retryer sees it.
 func (w *wire) skewed(err error) bool {
 	code, _ := errorCode(err)
-	return (code == "RequestTimeTooSkewed" || code == "RequestExpired") && w.skew.Load() != 0
+	return isSkewCode(code) && w.skew.Load() != 0
 }
+
+// isSkewCode reports the codes of an answer that refused our clock.
+func isSkewCode(code string) bool { return code == "RequestTimeTooSkewed" || code == "RequestExpired" }
 
 // opError is the SDK's operation error around err.
 func (w *wire) opError(op string, err error) error {
@@ -430,8 +433,7 @@ func escapePath(s string) string {
 }
 
 func unreservedOrSlash(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '/'
+	return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/'
 }
 
 // sdkUserAgent is the SDK's user agent, without its per-call feature

@@ -263,9 +263,9 @@ func appendQuery(b []byte, q url.Values) []byte {
 	type param struct{ k, v string }
 	var ps []param
 	for k, vs := range q {
-		ek := strings.ReplaceAll(url.QueryEscape(k), "+", "%20")
+		ek := queryEscape(k)
 		for _, v := range vs {
-			ps = append(ps, param{ek, strings.ReplaceAll(url.QueryEscape(v), "+", "%20")})
+			ps = append(ps, param{ek, queryEscape(v)})
 		}
 	}
 	slices.SortFunc(ps, func(a, b param) int {
@@ -284,6 +284,11 @@ func appendQuery(b []byte, q url.Values) []byte {
 	}
 	return b
 }
+
+// queryEscape escapes everything but the unreserved characters, a space
+// as %20 (url.QueryEscape, whose '+' for a space would read back as '+' in
+// a path and as a space in a query).
+func queryEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // appendTrimmed appends v without spaces at its ends and with every run of
 // inner spaces made one, as the SDK's signer canonicalizes header values
