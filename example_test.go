@@ -16,17 +16,6 @@ import (
 	"github.com/s3dest/s3dest/s3test"
 )
 
-// fakeURL returns a destination URL for a bucket and prefix on the
-// in-process fake S3 server.
-func fakeURL(srv *s3test.Server, bucketAndPrefix string) string {
-	q := url.Values{}
-	q.Set("s3-server-name", srv.Endpoint)
-	q.Set("aws-access-key-id", s3test.AccessKey)
-	q.Set("aws-secret-access-key", s3test.SecretKey)
-	q.Set("s3-location-constraint", "us-east-1")
-	return "s3://" + bucketAndPrefix + "?" + q.Encode()
-}
-
 func ExampleOpen() {
 	srv := s3test.NewServer() // an in-process fake S3 server on http://127.0.0.1:PORT
 	defer srv.Close()
@@ -113,7 +102,7 @@ func ExampleDestination_List() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -122,7 +111,7 @@ func ExampleDestination_List() {
 	}
 	// Explicit options override the URL's: one destination per storage class.
 	put := func(name, class, data string) {
-		d, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"), s3dest.WithStorageClass(class))
+		d, err := s3dest.Open(ctx, srv.URL("backups", "laptop"), s3dest.WithStorageClass(class))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -151,7 +140,7 @@ func ExampleDestination_Get() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"), s3dest.WithCreateBucket(true))
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"), s3dest.WithCreateBucket(true))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -193,7 +182,7 @@ func Example_archivedObjects() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"),
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"),
 		s3dest.WithCreateBucket(true), s3dest.WithStorageClass("GLACIER"))
 	if err != nil {
 		log.Fatal(err)
@@ -285,7 +274,7 @@ func ExampleDestination_SetArchiveAfter() {
 	if err := srv.CreateBucket("backups"); err != nil {
 		log.Fatal(err)
 	}
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -321,7 +310,7 @@ func ExampleDestination_SetArchiveAfterPrefix() {
 	if err := srv.CreateBucket("backups"); err != nil {
 		log.Fatal(err)
 	}
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
 	if err != nil {
 		log.Fatal(err)
 	}

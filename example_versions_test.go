@@ -23,7 +23,7 @@ func ExampleWithVersionAt() {
 	_ = srv.CreateBucket("backups")
 	_ = srv.EnableVersioning("backups") // object lock buckets are versioned
 	ctx := context.Background()
-	dest, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"))
+	dest, err := s3dest.Open(ctx, srv.URL("backups", "laptop"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func ExampleWithVersionAt() {
 	}
 
 	// The view at noon on the 25th, before the attack: read-only.
-	past, err := s3dest.Open(ctx, fakeURL(srv, "backups/laptop"),
+	past, err := s3dest.Open(ctx, srv.URL("backups", "laptop"),
 		s3dest.WithVersionAt(noon))
 	if err != nil {
 		log.Fatal(err)

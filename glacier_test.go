@@ -77,11 +77,11 @@ func TestListDetectsArchiveState(t *testing.T) {
 
 func TestListWithoutRestoreStatusSupport(t *testing.T) {
 	c := newFakeClock()
-	srv, d := archiveFixture(t, c)
+	srv, _ := archiveFixture(t, c)
 	srv.SetRestored(bucket, "glacier", c.Now().Add(48*time.Hour))
 	srv.RejectRestoreStatus = true
 	var logs bytes.Buffer
-	d = newDest(t, srv, c.option(), s3dest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	d := newDest(t, srv, c.option(), s3dest.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	srv.ResetRequests()
 	for range 2 {
 		got := map[string]bool{}

@@ -62,10 +62,7 @@ func requests(srv *s3test.Server, method, param string) int {
 	return n
 }
 
-var (
-	markerElem  = regexp.MustCompile(`(?s)<DeleteMarker>.*?</DeleteMarker>`)
-	versionElem = regexp.MustCompile(`(?s)<Version>.*?</Version>`)
-)
+var markerElem = regexp.MustCompile(`(?s)<DeleteMarker>.*?</DeleteMarker>`)
 
 // TestVersionsUnversioned: in an unversioned bucket the view and the
 // version calls fail with ErrInvalid and a hint that versioning is off,

@@ -78,7 +78,7 @@ func TestArchiveAfterFlow(t *testing.T) {
 	if err := srv.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
-	url := fakeURL(srv, bucket+"/"+prefix)
+	url := srv.URL(bucket, prefix)
 	dir, files := sourceTree(t)
 	var stdout, stderr bytes.Buffer
 	args := []string{"backup", dir, url, "--archive-after", "30", "--block-size", "4KiB", "--volume-size", "16KiB"}
@@ -190,7 +190,7 @@ func TestArchiveAfterRefused(t *testing.T) {
 		}
 		return false
 	})
-	url := fakeURL(srv, bucket+"/"+prefix)
+	url := srv.URL(bucket, prefix)
 	dir, _ := sourceTree(t)
 	var stdout, stderr bytes.Buffer
 	if code := run(ctx, []string{"backup", dir, url, "--archive-after", "30"}, &stdout, &stderr); code != 1 ||

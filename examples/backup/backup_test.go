@@ -36,7 +36,7 @@ func fakeRemote(t *testing.T) (*s3test.Server, *remote) {
 	if err := srv.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
-	r, err := openRemote(t.Context(), fakeURL(srv, bucket+"/"+prefix), "DEEP_ARCHIVE")
+	r, err := openRemote(t.Context(), srv.URL(bucket, prefix), "DEEP_ARCHIVE")
 	if err != nil {
 		t.Fatal(err)
 	}

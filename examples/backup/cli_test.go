@@ -13,7 +13,7 @@ func TestCommandLine(t *testing.T) {
 	ctx := t.Context()
 	srv, _ := fakeRemote(t)
 	dir, files := sourceTree(t)
-	url := fakeURL(srv, bucket+"/cli")
+	url := srv.URL(bucket, "cli")
 	dest := filepath.Join(t.TempDir(), "out.bin")
 	for _, tc := range []struct {
 		args []string

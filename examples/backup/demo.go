@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +25,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	if err := srv.CreateBucket("backups"); err != nil {
 		return err
 	}
-	rawURL := fakeURL(srv, "backups/laptop")
+	rawURL := srv.URL("backups", "laptop")
 	fmt.Fprintln(out, "fake S3 server at", srv.Endpoint)
 
 	dir, err := os.MkdirTemp("", "s3dest-backup-demo-")
@@ -92,13 +91,6 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-// fakeURL is a destination URL for bucket/prefix on the fake server.
-func fakeURL(srv *s3test.Server, path string) string {
-	return "s3://" + path + "?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
-		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + s3test.SecretKey +
-		"&s3-location-constraint=us-east-1"
 }
 
 // writeTree creates files (slash-separated paths) under dir.

@@ -48,7 +48,7 @@ func TestRestoreAt(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	url := fakeURL(srv, bucket+"/"+prefix)
+	url := srv.URL(bucket, prefix)
 	dest := filepath.Join(t.TempDir(), "big.bin")
 	var stdout, stderr bytes.Buffer
 	if code := run(ctx, []string{"restore", url, "big.bin", dest, "--poll", "10ms"}, &stdout, &stderr); code == 0 {

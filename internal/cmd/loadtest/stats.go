@@ -39,16 +39,15 @@ type opStat struct{ ok, err, notFound int }
 type finding struct{ verdict, detail string }
 
 type stats struct {
-	mu        sync.Mutex
-	ops       map[string]*opStat
-	cats      map[string]int
-	samples   map[string][]string
-	notError  int // errors that are no *s3dest.Error (the contract says every one is)
-	verdicts  map[string]int
-	findings  []finding
-	putBytes  int64 // data bytes of Puts that returned nil
-	getBytes  int64 // data bytes delivered by reads that returned nil
-	dataRange int64
+	mu       sync.Mutex
+	ops      map[string]*opStat
+	cats     map[string]int
+	samples  map[string][]string
+	notError int // errors that are no *s3dest.Error (the contract says every one is)
+	verdicts map[string]int
+	findings []finding
+	putBytes int64 // data bytes of Puts that returned nil
+	getBytes int64 // data bytes delivered by reads that returned nil
 }
 
 func newStats() *stats {
