@@ -87,15 +87,25 @@ func (u *upload) partBuffer(ctx context.Context, size int64) ([]byte, error) {
 			continue
 		default:
 		}
-		b := u.d.newBuffer(size)
-		w := mem.weight(int64(cap(b)))
+		// The budget first: a Put that waits holds no buffer meanwhile.
+		w := mem.weight(size)
 		ok, wait := mem.take(w)
 		if ok {
+			b := u.d.newBuffer(size)
+			if bw := mem.weight(int64(cap(b))); bw > w {
+				// A larger buffer from the pool counts all its bytes, or
+				// one of the size asked is made instead.
+				if more, _ := mem.take(bw - w); more {
+					w = bw
+				} else {
+					u.d.parts.Put(&b)
+					b = make([]byte, size)
+				}
+			}
 			u.nbuf++
 			u.held += w
 			return b, nil
 		}
-		u.d.parts.Put(&b)
 		select {
 		case b := <-u.free:
 			if int64(cap(b)) >= size {
@@ -124,5 +134,4 @@ func (d *Destination) newBuffer(size int64) []byte {
 		return (*p)[:size]
 	}
 	return make([]byte, size) // a smaller one from the pool is let go
-
 }
