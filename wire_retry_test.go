@@ -96,7 +96,10 @@ func TestWireStepsAside(t *testing.T) {
 // context's error.
 func TestWireCancelDuringBackoff(t *testing.T) {
 	rec := &recorder{answer: func(r *http.Request, _ []byte) (*http.Response, error) {
-		return &http.Response{StatusCode: 503, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(xmlErrorBody("SlowDown", "slow")))}, nil
+		// The backoff is jittered, and may be near 0; a retry-after of
+		// 60 s makes every wait at least 5 s (the backoff + 5 s at most).
+		return &http.Response{StatusCode: 503, Header: http.Header{"X-Amz-Retry-After": {"60000"}},
+			Body: io.NopCloser(strings.NewReader(xmlErrorBody("SlowDown", "slow")))}, nil
 	}}
 	d, err := New(t.Context(), "backups", append(wireModes["custom http"], WithHTTPClient(&http.Client{Transport: rec}),
 		WithMaxBackoffForTest(time.Hour))...)
