@@ -287,3 +287,57 @@ func TestTransferOptionsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+// onlyLength strips what a whole-object Get could check a body against
+// beyond its length: the checksums, and the ETag's MD5 (as for SSE-KMS).
+func onlyLength(h http.Header) {
+	for k := range h {
+		if strings.HasPrefix(k, "X-Amz-Checksum-") {
+			h.Del(k)
+		}
+	}
+	h.Set("X-Amz-Server-Side-Encryption", "aws:kms")
+}
+
+// A whole-object Get answered with part of the object (206, as a cache or
+// proxy may send) must fail, even where only the length can be checked:
+// Content-Length is then the part's, not the object's.
+func TestGetRefusesPartOfTheObject(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, 12)
+	put(t, d, "vol", string(data))
+	answer := func(first, last int) {
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodGet || r.URL.Path != "/"+bucket+"/vol" {
+				return false
+			}
+			onlyLength(w.Header())
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(data)))
+			w.Header().Set("Content-Length", strconv.Itoa(last-first+1))
+			w.WriteHeader(http.StatusPartialContent)
+			_, _ = w.Write(data[first : last+1])
+			return true
+		})
+	}
+	for _, part := range [][2]int{{0, 499}, {500, 999}} {
+		answer(part[0], part[1])
+		var got bytes.Buffer
+		if err := d.Get(t.Context(), "vol", &got); !errors.Is(err, s3dest.ErrCorrupt) {
+			t.Errorf("Get answered with bytes %d-%d: %v after %d bytes, want ErrCorrupt", part[0], part[1], err, got.Len())
+		}
+		r, err := d.NewReader(t.Context(), "vol")
+		if err == nil {
+			_, err = readAll(r)
+		}
+		if !errors.Is(err, s3dest.ErrCorrupt) {
+			t.Errorf("NewReader answered with bytes %d-%d: %v, want ErrCorrupt", part[0], part[1], err)
+		}
+	}
+	// A 206 of every byte is the object.
+	answer(0, len(data)-1)
+	var got bytes.Buffer
+	if err := d.Get(t.Context(), "vol", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Errorf("Get answered with every byte in a 206: %v, %d bytes", err, got.Len())
+	}
+}
