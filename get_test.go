@@ -341,3 +341,40 @@ func TestGetRefusesPartOfTheObject(t *testing.T) {
 		t.Errorf("Get answered with every byte in a 206: %v, %d bytes", err, got.Len())
 	}
 }
+
+// A range to the end answered with a Content-Range of unknown total
+// ("bytes 100-199/*") does not show that it reaches the end: GetRange must
+// not return nil with fewer bytes than the object has from the offset.
+func TestGetRangeToEndOfUnknownTotal(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, 13)
+	put(t, d, "vol", string(data))
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.Header.Get("Range") == "" {
+			return false
+		}
+		w.Header().Set("Content-Range", "bytes 100-199/*")
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusPartialContent)
+		_, _ = w.Write(data[100:200])
+		return true
+	})
+	var got bytes.Buffer
+	if err := d.GetRange(t.Context(), "vol", 100, -1, &got); err == nil {
+		t.Errorf("GetRange(100, -1) of a 1000-byte object answered with bytes 100-199/*: nil after %d bytes", got.Len())
+	}
+	r, err := d.NewRangeReader(t.Context(), "vol", 100, -1)
+	if err == nil {
+		var b []byte
+		b, err = readAll(r)
+		if err == nil {
+			t.Errorf("NewRangeReader(100, -1) answered with bytes 100-199/*: io.EOF after %d bytes", len(b))
+		}
+	}
+	// A range of known length is checked by its end: "*" does not matter.
+	got.Reset()
+	if err := d.GetRange(t.Context(), "vol", 100, 100, &got); err != nil || !bytes.Equal(got.Bytes(), data[100:200]) {
+		t.Errorf("GetRange(100, 100) answered bytes 100-199/*: %v, %d bytes", err, got.Len())
+	}
+}
