@@ -378,3 +378,47 @@ func TestGetRangeToEndOfUnknownTotal(t *testing.T) {
 		t.Errorf("GetRange(100, 100) answered bytes 100-199/*: %v, %d bytes", err, got.Len())
 	}
 }
+
+// An answer without Content-Length, whose end is the connection's close
+// (HTTP/1.1 allows it), reads a cut connection as a clean end: a Get that
+// can check nothing else must learn the length elsewhere, not return nil.
+func TestGetOfAnswerWithoutLength(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, 14)
+	put(t, d, "vol", string(data))
+	answer := func(body []byte) {
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodGet || r.URL.Path != "/"+bucket+"/vol" {
+				return false
+			}
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return true
+			}
+			defer conn.Close()
+			_, _ = io.WriteString(buf, "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Server-Side-Encryption: aws:kms\r\n\r\n")
+			_, _ = buf.Write(body)
+			_ = buf.Flush()
+			return true
+		})
+	}
+	answer(data[:400])
+	var got bytes.Buffer
+	if err := d.Get(t.Context(), "vol", &got); !errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("Get of a body cut after %d of %d bytes, no length: %v, want ErrCorrupt", got.Len(), len(data), err)
+	}
+	r, err := d.NewReader(t.Context(), "vol")
+	if err == nil {
+		_, err = readAll(r)
+	}
+	if !errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("NewReader of a body cut short, no length: %v, want ErrCorrupt", err)
+	}
+	answer(data)
+	got.Reset()
+	if err := d.Get(t.Context(), "vol", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Errorf("Get of a whole body without length: %v, %d bytes", err, got.Len())
+	}
+}
