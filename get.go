@@ -150,6 +150,12 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 		b.want = -1 // a chunked answer: a range still says its length
 	}
 	if rng == nil {
+		if n, err := d.checkWhole(op, key, out); err != nil {
+			out.Body.Close()
+			return nil, err
+		} else if n >= 0 {
+			b.want = n
+		}
 		b.v = d.bodyVerifier(ctx, c, key, version, out)
 	} else if n, err := d.checkRange(op, key, out, rng); err != nil {
 		out.Body.Close()
@@ -196,6 +202,27 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 func (d *Destination) corrupt(op, key string, err error) error {
 	return &Error{Op: op, Bucket: d.bucket, Key: key, kind: ErrCorrupt, Err: err, secret: d.scrub,
 		Hint: "the data written must be discarded; retrying may help"}
+}
+
+// checkWhole checks, before any byte is written, that an answer to a read
+// of the whole object is no part of it: a cache or proxy may answer 206
+// with a Content-Range, whose Content-Length is then the part's, and which
+// only a checksum would otherwise catch. A Content-Range must span every
+// byte of the object, and Content-Length agree with it. It returns the
+// length the Content-Range gives, -1 without one.
+func (d *Destination) checkWhole(op, key string, out *s3.GetObjectOutput) (int64, error) {
+	if out.ContentRange == nil {
+		return -1, nil
+	}
+	cr := *out.ContentRange
+	first, last, total, ok := parseContentRange(cr)
+	switch {
+	case !ok || first != 0 || total < 0 || last != total-1:
+		return 0, d.corrupt(op, key, fmt.Errorf("asked for the whole object, got Content-Range %q", cr))
+	case out.ContentLength != nil && *out.ContentLength != total:
+		return 0, d.corrupt(op, key, fmt.Errorf("Content-Range %q with Content-Length %d", cr, *out.ContentLength))
+	}
+	return total, nil
 }
 
 // checkRange checks, before any byte is written, that an answer is the

@@ -307,35 +307,43 @@ func TestGetRefusesPartOfTheObject(t *testing.T) {
 	d := newDest(t, srv)
 	data := randomBytes(1000, 12)
 	put(t, d, "vol", string(data))
-	answer := func(first, last int) {
+	// answer sends bytes first to last with Content-Range cr.
+	answer := func(first, last int, cr string) {
 		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method != http.MethodGet || r.URL.Path != "/"+bucket+"/vol" {
 				return false
 			}
 			onlyLength(w.Header())
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(data)))
+			w.Header().Set("Content-Range", cr)
 			w.Header().Set("Content-Length", strconv.Itoa(last-first+1))
 			w.WriteHeader(http.StatusPartialContent)
 			_, _ = w.Write(data[first : last+1])
 			return true
 		})
 	}
-	for _, part := range [][2]int{{0, 499}, {500, 999}} {
-		answer(part[0], part[1])
+	for _, tc := range []struct {
+		first, last int
+		cr          string
+	}{
+		{0, 499, "bytes 0-499/1000"},
+		{500, 999, "bytes 500-999/1000"},
+		{0, 499, "bytes 0-999/1000"}, // Content-Length 500 says otherwise
+	} {
+		answer(tc.first, tc.last, tc.cr)
 		var got bytes.Buffer
 		if err := d.Get(t.Context(), "vol", &got); !errors.Is(err, s3dest.ErrCorrupt) {
-			t.Errorf("Get answered with bytes %d-%d: %v after %d bytes, want ErrCorrupt", part[0], part[1], err, got.Len())
+			t.Errorf("Get answered with bytes %d-%d as %q: %v after %d bytes, want ErrCorrupt", tc.first, tc.last, tc.cr, err, got.Len())
 		}
 		r, err := d.NewReader(t.Context(), "vol")
 		if err == nil {
 			_, err = readAll(r)
 		}
 		if !errors.Is(err, s3dest.ErrCorrupt) {
-			t.Errorf("NewReader answered with bytes %d-%d: %v, want ErrCorrupt", part[0], part[1], err)
+			t.Errorf("NewReader answered with bytes %d-%d as %q: %v, want ErrCorrupt", tc.first, tc.last, tc.cr, err)
 		}
 	}
 	// A 206 of every byte is the object.
-	answer(0, len(data)-1)
+	answer(0, len(data)-1, "bytes 0-999/1000")
 	var got bytes.Buffer
 	if err := d.Get(t.Context(), "vol", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
 		t.Errorf("Get answered with every byte in a 206: %v, %d bytes", err, got.Len())
