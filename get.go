@@ -113,6 +113,8 @@ type objectBody struct {
 	version  *string // the version read; nil: the current one
 	body     io.ReadCloser
 	want     int64     // bytes the body must have, -1 when unknown
+	whole    bool      // the whole object was asked for
+	etag     string    // the answer's ETag
 	v        *verifier // nil: checked for length only
 	progress *reporter
 }
@@ -145,7 +147,8 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 		out.Body.Close()
 		return nil, err
 	}
-	b := &objectBody{d: d, c: c, op: op, key: key, version: version, body: out.Body, want: aws.ToInt64(out.ContentLength)}
+	b := &objectBody{d: d, c: c, op: op, key: key, version: version, body: out.Body, want: aws.ToInt64(out.ContentLength),
+		whole: rng == nil, etag: aws.ToString(out.ETag)}
 	if out.ContentLength == nil {
 		b.want = -1 // a chunked answer: a range still says its length
 	}
@@ -185,6 +188,9 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 	if b.want >= 0 && n != b.want {
 		return d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, b.want))
 	}
+	if b.want < 0 && b.whole && v == nil {
+		return b.lengthVerdict(ctx, n)
+	}
 	if v != nil {
 		got := v.got()
 		// The verdict's HEADs move no data: the short timeout bounds
@@ -195,6 +201,26 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 		if got == v.want && v.etagRule {
 			d.learnETagRule(true)
 		}
+	}
+	return nil
+}
+
+// lengthVerdict checks the length of a whole-object body that nothing
+// else checks, and whose answer said none: one without Content-Length
+// ends where its connection closes, and so does one cut short. The length
+// is the one a HEAD of the same version answers.
+func (b *objectBody) lengthVerdict(ctx context.Context, n int64) error {
+	d := b.d
+	ctx, cancel := d.withTimeout(ctx, d.cfg.timeouts.Short)
+	defer cancel()
+	out, err := d.headVersion(ctx, b.c, b.key, b.version)
+	switch {
+	case err != nil:
+		return d.corrupt(b.op, b.key, fmt.Errorf("the answer gave no length, and asking for it after %d bytes failed: %w", n, err))
+	case b.etag != "" && aws.ToString(out.ETag) != b.etag:
+		return d.corrupt(b.op, b.key, errors.New("the answer gave no length, and the object changed during the read"))
+	case out.ContentLength == nil || *out.ContentLength != n:
+		return d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, aws.ToInt64(out.ContentLength)))
 	}
 	return nil
 }
