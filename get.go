@@ -216,7 +216,9 @@ func (b *objectBody) lengthVerdict(ctx context.Context, n int64) error {
 	out, err := d.headVersion(ctx, b.c, b.key, b.version)
 	switch {
 	case err != nil:
-		return d.corrupt(b.op, b.key, fmt.Errorf("the answer gave no length, and asking for it after %d bytes failed: %w", n, err))
+		// %v, not %w: an API error inside (a wrong region, say) would make
+		// do run get's fn again, writing the object a second time.
+		return d.corrupt(b.op, b.key, fmt.Errorf("the answer gave no length, and asking for it after %d bytes failed: %v", n, err))
 	case b.etag != "" && aws.ToString(out.ETag) != b.etag:
 		return d.corrupt(b.op, b.key, errors.New("the answer gave no length, and the object changed during the read"))
 	case out.ContentLength == nil || *out.ContentLength != n:

@@ -430,3 +430,44 @@ func TestGetOfAnswerWithoutLength(t *testing.T) {
 		t.Errorf("Get of a whole body without length: %v, %d bytes", err, got.Len())
 	}
 }
+
+// The HEAD that learns the length of an answer without one may fail with
+// an answer that reads as a wrong region: that must not make the Get run
+// again, writing the object a second time after the first.
+func TestGetLengthHeadFailureIsNoSecondRun(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, 15)
+	put(t, d, "vol", string(data))
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/"+bucket+"/vol" {
+			return false
+		}
+		if r.Method == http.MethodHead {
+			w.Header().Set("X-Amz-Bucket-Region", "eu-west-1")
+			w.WriteHeader(http.StatusBadRequest)
+			return true
+		}
+		if r.Method != http.MethodGet {
+			return false
+		}
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return true
+		}
+		defer conn.Close()
+		_, _ = io.WriteString(buf, "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Server-Side-Encryption: aws:kms\r\n\r\n")
+		_, _ = buf.Write(data)
+		_ = buf.Flush()
+		return true
+	})
+	var got bytes.Buffer
+	err := d.Get(t.Context(), "vol", &got)
+	if got.Len() > len(data) {
+		t.Errorf("Get wrote %d bytes of a %d-byte object (%v): it ran twice", got.Len(), len(data), err)
+	}
+	if err == nil {
+		t.Error("Get whose length could not be learned returned nil")
+	}
+}
