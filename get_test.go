@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/s3dest/s3dest"
 	"github.com/s3dest/s3dest/s3test"
@@ -469,5 +470,43 @@ func TestGetLengthHeadFailureIsNoSecondRun(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("Get whose length could not be learned returned nil")
+	}
+}
+
+// failOnceWriter fails its second Write with err, and takes every other.
+type failOnceWriter struct {
+	bytes.Buffer
+	writes int
+	err    error
+}
+
+func (w *failOnceWriter) Write(p []byte) (int, error) {
+	if w.writes++; w.writes == 2 {
+		return 0, w.err
+	}
+	return w.Buffer.Write(p)
+}
+
+// The caller's writer failing is no answer of the server: an error of its
+// own that reads as a wrong region (a pipe to a Put into another bucket)
+// must neither move the Destination to that region nor run the Get again,
+// writing the object once more after the bytes already written.
+func TestGetWriterErrorIsNotTheServers(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1<<20, 16)
+	put(t, d, "vol", string(data))
+	errCopy := errors.New("the copy failed")
+	w := &failOnceWriter{err: fmt.Errorf("%w: %w", errCopy, &smithy.GenericAPIError{Code: "AuthorizationHeaderMalformed",
+		Message: "the region 'us-east-1' is wrong; expecting 'eu-west-1'"})}
+	err := d.Get(t.Context(), "vol", w)
+	if err == nil || !errors.Is(err, errCopy) {
+		t.Errorf("Get into a writer that failed: %v after %d bytes of %d; want the writer's error", err, w.Len(), len(data))
+	}
+	if errors.Is(err, s3dest.ErrWrongRegion) {
+		t.Errorf("Get into a writer that failed: %v is ErrWrongRegion", err)
+	}
+	if r := d.Client().Options().Region; r != "us-east-1" {
+		t.Errorf("a writer's error moved the Destination to region %s", r)
 	}
 }
