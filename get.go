@@ -82,9 +82,15 @@ func (d *Destination) get(ctx context.Context, op, key, name string, version *st
 	}
 	ctx, idle := d.idleTimeout(ctx)
 	defer idle.stop()
-	// The body is read inside do. A failure while streaming is not an API
-	// error, so do never retries it after bytes reached w.
+	// The body is read inside do, which runs fn again after an answer
+	// that heals (a wrong region). A failure once the body began is final:
+	// a second run would write the object to w after the bytes of the
+	// first.
+	var streamed error
 	return idle.result(d.do(ctx, op, key, NoTimeout, func(ctx context.Context, c *s3.Client) error {
+		if streamed != nil {
+			return streamed
+		}
 		idle.begin()
 		defer idle.end()
 		b, err := d.open(ctx, c, op, key, name, version, rng)
@@ -94,9 +100,11 @@ func (d *Destination) get(ctx context.Context, op, key, name string, version *st
 		defer b.body.Close()
 		n, err := copyBody(w, b.body, b.v, idle, b.progress)
 		if err != nil {
-			return b.failed(ctx, n, err)
+			streamed = b.failed(ctx, n, err)
+			return streamed
 		}
 		if err := b.verdict(ctx, n); err != nil {
+			streamed = err
 			return err
 		}
 		b.progress.finish(n)
@@ -360,7 +368,7 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 			idle.hold(func() { _, werr = w.Write(chunk) })
 			if werr != nil {
 				done(bp, nil)
-				return n, fmt.Errorf("writing: %w", werr)
+				return n, &writeError{werr}
 			}
 			n += int64(m)
 			if p != nil && n-reported >= 1<<20 {
@@ -377,6 +385,16 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 		}
 	}
 }
+
+// writeError is a failure of the caller's writer, which is no answer of
+// the server: errors.As does not look inside, so that an API error of
+// another bucket in it (a pipe into a Put) is not classified as this
+// one's, to heal a region or retry by; errors.Is still finds the writer's
+// error.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string        { return "writing: " + e.err.Error() }
+func (e *writeError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // verdictOf is corruptVerdict bounded by the short timeout.
 func (d *Destination) verdictOf(ctx context.Context, c *s3.Client, key string, version *string, v *verifier) bool {
