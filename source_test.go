@@ -286,3 +286,35 @@ func TestPutReaderPanicReachesTheCaller(t *testing.T) {
 	_ = d.Put(t.Context(), "vol", panicReader{})
 	t.Error("Put returned after its reader panicked")
 }
+
+// panicsAfter delivers n bytes, then panics.
+type panicsAfter struct{ n int }
+
+func (p *panicsAfter) Read(b []byte) (int, error) {
+	if p.n == 0 {
+		panic("reader on fire")
+	}
+	m := min(len(b), p.n)
+	clear(b[:m])
+	p.n -= m
+	return m, nil
+}
+
+// A reader that panics once parts are on their way still panics on the
+// caller's goroutine, and its multipart upload is aborted first: the
+// panic must not leave a billed upload behind.
+func TestPutReaderPanicMidUploadLeavesNoUpload(t *testing.T) {
+	d := newDest(t, withBucket(t), s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	func() {
+		defer func() {
+			if p := recover(); p != "reader on fire" {
+				t.Errorf("recovered %v, want the reader's panic", p)
+			}
+		}()
+		_ = d.Put(t.Context(), "vol", &panicsAfter{n: 3<<20 + 1000})
+		t.Error("Put returned after its reader panicked")
+	}()
+	if left := uploadsLeft(t, d); len(left) != 0 {
+		t.Errorf("uploads left behind by a reader that panicked: %v", left)
+	}
+}
