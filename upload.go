@@ -2,6 +2,7 @@ package s3dest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -101,7 +102,19 @@ func (d *Destination) putStream(ctx context.Context, p *putReq, src *source, siz
 	}
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	defer u.cancel(nil)
+	streamed := false
+	defer func() {
+		if !streamed {
+			// The reader panicked (source.fill raises its panic on this
+			// goroutine): end the parts in flight and abort the upload
+			// before the panic goes on to the caller.
+			u.cancel(errors.New("the reader panicked"))
+			_ = u.sends.Wait()
+			u.abort(ctx)
+		}
+	}()
 	total := u.stream(buf, size)
+	streamed = true
 	_ = u.sends.Wait() // sends report their failure to u.fail
 	if err := u.failure(ctx); err != nil {
 		u.abort(ctx)
