@@ -2,8 +2,10 @@ package s3dest_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -316,5 +318,33 @@ func TestPutReaderPanicMidUploadLeavesNoUpload(t *testing.T) {
 	}()
 	if left := uploadsLeft(t, d); len(left) != 0 {
 		t.Errorf("uploads left behind by a reader that panicked: %v", left)
+	}
+}
+
+// A reader that fails with io.ErrUnexpectedEOF has lost the end of its
+// data: a gzip stream cut short, an HTTP body whose connection closed
+// before its Content-Length. Put must fail, not store what came before
+// the cut as the whole object.
+func TestPutReaderUnexpectedEOFIsAFailure(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, size := range []int{1000, 100 << 10, 3<<20 + 5} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			d := newDest(t, withBucket(t), limits, s3dest.WithPartSize(1<<20))
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			_, _ = zw.Write(randomBytes(size, 5))
+			_ = zw.Close()
+			zr, err := gzip.NewReader(bytes.NewReader(z.Bytes()[:z.Len()*9/10])) // cut short
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Put(t.Context(), "vol", zr); err == nil {
+				fi, _ := d.Stat(t.Context(), "vol")
+				t.Errorf("Put of a gzip stream cut short = nil; stored %d of its %d bytes", fi.Size, size)
+			}
+			if left := uploadsLeft(t, d); len(left) != 0 {
+				t.Errorf("uploads left behind: %v", left)
+			}
+		})
 	}
 }
