@@ -348,3 +348,40 @@ func TestPutReaderUnexpectedEOFIsAFailure(t *testing.T) {
 		})
 	}
 }
+
+// failsOnce delivers data, its last bytes with err, then io.EOF: a reader
+// whose failure is not repeated on the next Read.
+type failsOnce struct {
+	data   []byte
+	err    error
+	failed bool
+}
+
+func (f *failsOnce) Read(p []byte) (int, error) {
+	if f.failed {
+		return 0, io.EOF
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	if len(f.data) == 0 {
+		f.failed = true
+		return n, f.err
+	}
+	return n, nil
+}
+
+// An error a Read returns with bytes that happen to fill Put's buffer is
+// still the reader's failure, not dropped for the io.EOF that follows.
+func TestPutReaderErrorWithItsLastBytes(t *testing.T) {
+	d := newDest(t, withBucket(t))
+	for _, size := range []int{32 << 10, 16 << 20} { // the probe, a part
+		errBroken := errors.New("source volume went away")
+		err := d.Put(t.Context(), "vol", &failsOnce{data: randomBytes(size, 6), err: errBroken})
+		if !errors.Is(err, errBroken) {
+			t.Errorf("Put of %d bytes whose last Read failed = %v, want the reader's error", size, err)
+		}
+	}
+	if left := uploadsLeft(t, d); len(left) != 0 {
+		t.Errorf("uploads left behind: %v", left)
+	}
+}
