@@ -3,6 +3,7 @@ package s3dest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"sync/atomic"
@@ -104,8 +105,14 @@ func (s *source) readFull(buf []byte) (int, error) {
 			return n, errors.New("the reader returned an impossible byte count")
 		}
 		n += m
+		if err == io.ErrUnexpectedEOF {
+			// The reader's own: its data was cut short (a gzip stream, an
+			// HTTP body). Never the end of the stream this method
+			// reports with io.ErrUnexpectedEOF.
+			err = fmt.Errorf("the reader failed: %w", err)
+		}
 		switch {
-		case n == len(buf):
+		case n == len(buf) && (err == nil || err == io.EOF):
 			return n, nil
 		case err == io.EOF && n > 0:
 			return n, io.ErrUnexpectedEOF
