@@ -385,3 +385,52 @@ func TestPutReaderErrorWithItsLastBytes(t *testing.T) {
 		t.Errorf("uploads left behind: %v", left)
 	}
 }
+
+// stuckFile is a file of size bytes whose reads block until the test ends,
+// as a file on a network mount that stopped answering: it has Seek and
+// ReadAt, so Put sends it from where it is, without a copy.
+type stuckFile struct {
+	size    int64
+	pos     int64
+	release <-chan struct{}
+}
+
+func (f *stuckFile) Read(p []byte) (int, error) { <-f.release; return 0, io.EOF }
+
+func (f *stuckFile) ReadAt(p []byte, off int64) (int, error) { <-f.release; return 0, io.EOF }
+
+func (f *stuckFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += f.pos
+	case io.SeekEnd:
+		off += f.size
+	}
+	f.pos = off
+	return off, nil
+}
+
+// Put returns when ctx ends whatever a seekable reader does too: a ReadAt
+// that blocks does not hold it, small object or large.
+func TestPutStopsWhenReadAtBlocks(t *testing.T) {
+	limits := s3dest.WithLimitsForTest(64<<10, 0, 0)
+	for _, size := range []int64{1000, 3 << 20} { // one PutObject, parts
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			d := newDest(t, withBucket(t), limits, s3dest.WithPartSize(1<<20))
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) })
+			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- d.Put(ctx, "vol", &stuckFile{size: size, release: release}) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("Put = %v, want context.DeadlineExceeded", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Put did not return after its context ended: a blocked ReadAt holds it")
+			}
+		})
+	}
+}
