@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -432,5 +433,61 @@ func TestPutStopsWhenReadAtBlocks(t *testing.T) {
 				t.Fatal("Put did not return after its context ended: a blocked ReadAt holds it")
 			}
 		})
+	}
+}
+
+// stallingFile reads as zeros until reads bytes were read, then blocks
+// until the test ends: a file on a network mount that stops answering
+// while Put sends it.
+type stallingFile struct {
+	stuckFile
+	mu    sync.Mutex
+	reads int64
+}
+
+func (f *stallingFile) ReadAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	ok := f.reads < f.size
+	if ok {
+		f.reads += int64(len(p))
+	}
+	f.mu.Unlock()
+	if !ok {
+		<-f.release
+		return 0, io.EOF
+	}
+	n := copy(p, make([]byte, max(f.size-off, 0)))
+	if off+int64(n) >= f.size {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// A file whose reads block once its request is on its way does not hold
+// Put past its context either.
+func TestPutStopsWhenTheBodyStalls(t *testing.T) {
+	t.Run("signed payload", func(t *testing.T) {
+		testPutStopsWhenTheBodyStalls(t, newDest(t, withBucket(t), s3dest.WithRetryMaxAttempts(1)))
+	})
+	t.Run("unsigned payload", func(t *testing.T) {
+		testPutStopsWhenTheBodyStalls(t, openFake(t, withBucket(t), "s3-disable-payload-signing=true&s3-ext-maxerrorretry=0"))
+	})
+}
+
+func testPutStopsWhenTheBodyStalls(t *testing.T, d *s3dest.Destination) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	f := &stallingFile{stuckFile: stuckFile{size: 1 << 20, release: release}}
+	go func() { done <- d.Put(ctx, "vol", f) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Put = %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Put did not return after its context ended: a read of its body blocked")
 	}
 }
