@@ -1,6 +1,7 @@
 package s3dest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,9 +33,9 @@ import (
 // Get see one whole-object checksum whatever the part size (see
 // docs/INTEGRITY.md for servers without flexible checksums). A known length
 // that r does not deliver, or exceeds, is an error. Put returns as soon as
-// ctx ends or the read-write timeout expires, whatever r does: a Read of r
-// that blocks is abandoned (it returns later into a buffer Put no longer
-// uses), and a reader that keeps returning no bytes and no error fails
+// ctx ends or the read-write timeout expires, whatever r does: a Read or
+// ReadAt of r that blocks is abandoned (it returns later, and Put sends
+// nothing more), and a reader that keeps returning no bytes and no error fails
 // after 100 such reads. A nil reader is ErrInvalid.
 //
 // Options change one Put: IfAbsent, PutStorageClass, PutMetadata.
@@ -161,21 +162,79 @@ func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader, size int6
 	ctx, p.idle = d.idleTimeout(ctx)
 	defer p.idle.stop()
 	if section != nil && size <= d.partSize() {
-		// Already in memory or in a file: hash it, then send it from where
-		// it is, without a copy.
-		h := crc32.New(crc32cTable)
-		bp := copyBufs.Get().(*[]byte)
-		_, err := io.CopyBuffer(h, section, *bp)
-		copyBufs.Put(bp)
-		if err != nil {
-			return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", err))
+		if !mayBlock(r) {
+			return p.idle.result(d.putSection(ctx, p, section, size))
 		}
-		body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), p.idle} }
-		return p.idle.result(d.putObject(ctx, p, body, size, h.Sum32()))
+		// A file's reads may block (a network mount that stopped
+		// answering), and net/http waits for a Read of the body under way
+		// before it gives up a request, even after ctx ended. So the Put of
+		// a file runs aside and returns when ctx ends, whatever its reads
+		// do; what runs aside ends when its Read returns, and sends nothing
+		// more, its ctx being over.
+		return p.idle.result(d.aside(ctx, p.key, func() error { return d.putSection(ctx, p, section, size) }))
 	}
 	src := newSource(r)
 	defer src.close()
 	return p.idle.result(d.putStream(ctx, p, src, size))
+}
+
+// putSection uploads what is already in memory or in a file in one
+// PutObject: it hashes it, then sends it from where it is, without a copy.
+func (d *Destination) putSection(ctx context.Context, p *putReq, section *io.SectionReader, size int64) error {
+	h := crc32.New(crc32cTable)
+	bp := copyBufs.Get().(*[]byte)
+	_, err := io.CopyBuffer(h, section, *bp)
+	copyBufs.Put(bp)
+	if err != nil {
+		return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", err))
+	}
+	body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), p.idle} }
+	return d.putObject(ctx, p, body, size, h.Sum32())
+}
+
+// mayBlock reports whether a Read of r may block: anything but the
+// standard library's readers of memory.
+func mayBlock(r io.Reader) bool {
+	switch r.(type) {
+	case *bytes.Reader, *strings.Reader:
+		return false
+	}
+	return true
+}
+
+// aside runs fn on a goroutine of its own and returns its result, or the
+// end of ctx as soon as it comes, whatever fn is blocked in. A panic of fn
+// is raised again here while the caller waits; one after ctx ended is
+// logged, as nobody waits for it.
+func (d *Destination) aside(ctx context.Context, key string, fn func() error) error {
+	done := make(chan fillResult, 1)
+	var gone atomic.Bool // the caller returned: nobody takes a result
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if gone.Load() {
+					d.log.Warn("s3dest: the reader panicked after its Put ended", "key", key, "panic", p)
+				}
+				done <- fillResult{panic: p}
+			}
+		}()
+		done <- fillResult{err: fn()}
+	}()
+	var r fillResult
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		select {
+		case r = <-done: // it ended too: its result
+		default:
+			gone.Store(true)
+			return d.wrap("put", key, context.Cause(ctx))
+		}
+	}
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	return r.err
 }
 
 // putBytes stores data in one PutObject.

@@ -277,17 +277,27 @@ type panicReader struct{}
 
 func (panicReader) Read([]byte) (int, error) { panic("reader on fire") }
 
+// panicFile is a file of 1000 bytes whose ReadAt panics.
+type panicFile struct{ stuckFile }
+
+func (*panicFile) ReadAt([]byte, int64) (int, error) { panic("reader on fire") }
+
 // A reader that panics does so on the caller's goroutine, where the caller
-// can recover it, not on one of s3dest's, where it would end the program.
+// can recover it, not on one of s3dest's, where it would end the program:
+// a stream, and a file, whose Put runs on a goroutine of its own.
 func TestPutReaderPanicReachesTheCaller(t *testing.T) {
 	d := newDest(t, withBucket(t))
-	defer func() {
-		if p := recover(); p != "reader on fire" {
-			t.Errorf("recovered %v, want the reader's panic", p)
-		}
-	}()
-	_ = d.Put(t.Context(), "vol", panicReader{})
-	t.Error("Put returned after its reader panicked")
+	for _, r := range []io.Reader{panicReader{}, &panicFile{stuckFile{size: 1000}}} {
+		func() {
+			defer func() {
+				if p := recover(); p != "reader on fire" {
+					t.Errorf("%T: recovered %v, want the reader's panic", r, p)
+				}
+			}()
+			_ = d.Put(t.Context(), "vol", r)
+			t.Errorf("%T: Put returned after its reader panicked", r)
+		}()
+	}
 }
 
 // panicsAfter delivers n bytes, then panics.
