@@ -69,4 +69,13 @@ func TestPartSizesCapped(t *testing.T) {
 	if got := partSizeAt(base, limit, maxParts); got != limit {
 		t.Errorf("the last part is %d bytes, want the cap %d", got, limit)
 	}
+	// The longest stream the cap allows, as WithMaxPartSize's doc quotes
+	// it: 900 parts of 16 MiB, 900 of 32 MiB, 8,200 of 64 MiB.
+	var total int64
+	for n := 1; n <= maxParts; n++ {
+		total += partSizeAt(base, limit, n)
+	}
+	if gib := total >> 30; gib != 554 {
+		t.Errorf("10,000 parts capped at 64 MiB hold %d GiB, the doc says 554", gib)
+	}
 }

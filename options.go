@@ -355,7 +355,7 @@ func WithPartSize(bytes int64) Option {
 // The price is the largest object: a stream of unknown length longer than
 // 10,000 growing parts hold, or a known length over 10,000 × the cap,
 // fails (ErrInvalid) instead of growing its parts; at a cap of 64 MiB with
-// the defaults, streams up to 98 GiB and known lengths up to 625 GiB.
+// the defaults, streams up to 554 GiB and known lengths up to 625 GiB.
 // Default: 5 GiB, S3's largest part (no cap).
 func WithMaxPartSize(bytes int64) Option {
 	return func(c *config) { c.maxPartSize = bytes }
