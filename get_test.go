@@ -510,3 +510,26 @@ func TestGetWriterErrorIsNotTheServers(t *testing.T) {
 		t.Errorf("a writer's error moved the Destination to region %s", r)
 	}
 }
+
+// A checksum a server spells without base64's padding is the same checksum:
+// Get reads the object, and still catches a damaged body.
+func TestGetReadsChecksumsInAnySpelling(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, 17)
+	put(t, d, "vol", string(data))
+	unpad := func(h http.Header) {
+		if v := h.Get("X-Amz-Checksum-Crc32c"); v != "" {
+			h.Set("X-Amz-Checksum-Crc32c", strings.TrimRight(v, "="))
+		}
+	}
+	srv.SetHook(mangleGets(srv.ServeFake, "/backups/vol", func(h http.Header, b []byte) []byte { unpad(h); return b }))
+	var got bytes.Buffer
+	if err := d.Get(t.Context(), "vol", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Errorf("Get with an unpadded CRC32C: %v, %d bytes", err, got.Len())
+	}
+	srv.SetHook(mangleGets(srv.ServeFake, "/backups/vol", func(h http.Header, b []byte) []byte { unpad(h); b[3] ^= 1; return b }))
+	if err := d.Get(t.Context(), "vol", io.Discard); !errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("Get of a damaged body with an unpadded CRC32C = %v, want ErrCorrupt", err)
+	}
+}
