@@ -191,17 +191,36 @@ func (d *Destination) resendDamaged(key string, send func() error) func() error 
 // base64, say) is no difference, and one that cannot be read proves
 // nothing: a good object must not be deleted for a server's spelling.
 func sumsDiffer(got, want string) bool {
-	decode := func(s string) ([]byte, string, bool) {
-		v, n, _ := strings.Cut(s, "-")
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			b, err = base64.RawStdEncoding.DecodeString(v)
-		}
-		return b, n, err == nil
+	g, gn, ok1 := decodeSum(got)
+	w, wn, ok2 := decodeSum(want)
+	return ok1 && ok2 && (!bytes.Equal(g, w) || gn != wn)
+}
+
+// decodeSum reads a checksum a server answered, "base64" or "base64-N", in
+// padded or unpadded base64: its bytes, and N ("" for none).
+func decodeSum(s string) ([]byte, string, bool) {
+	v, n, _ := strings.Cut(s, "-")
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(v)
 	}
-	g, gn, ok1 := decode(got)
-	w, wn, ok2 := decode(want)
-	return ok1 && ok2 && len(g) > 0 && (!bytes.Equal(g, w) || gn != wn)
+	return b, n, err == nil && len(b) > 0
+}
+
+// canonicalSum spells a checksum a server answered ("base64", or
+// "base64-N") as s3dest computes it: padded standard base64. One in
+// another spelling of the same bytes (unpadded, say) is then equal to the
+// one computed; one that does not decode is returned as it is, and so
+// differs from any.
+func canonicalSum(s string) string {
+	b, n, ok := decodeSum(s)
+	switch {
+	case !ok:
+		return s
+	case n != "":
+		return base64.StdEncoding.EncodeToString(b) + "-" + n
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // headChecksum returns the whole-object checksum a HEAD answered with, as

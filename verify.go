@@ -146,13 +146,13 @@ var (
 func (d *Destination) bodyVerifier(ctx context.Context, c *s3.Client, key string, version *string, out *s3.GetObjectOutput) *verifier {
 	for _, f := range flexibleSums {
 		if v := aws.ToString(f.get(out)); v != "" && !strings.Contains(v, "-") {
-			return &verifier{what: f.algo, want: v, newH: f.h, h: f.h(), encode: b64, trusted: true}
+			return &verifier{what: f.algo, want: canonicalSum(v), newH: f.h, h: f.h(), encode: b64, trusted: true}
 		}
 	}
 	size := aws.ToInt64(out.ContentLength)
 	for _, f := range flexibleSums {
 		if m := compositeSum.FindStringSubmatch(aws.ToString(f.get(out))); m != nil {
-			return d.partsVerifier(ctx, c, key, version, out, size, m[2], "composite "+f.algo, m[0], f.h, b64, true)
+			return d.partsVerifier(ctx, c, key, version, out, size, m[2], "composite "+f.algo, canonicalSum(m[0]), f.h, b64, true)
 		}
 	}
 	etag := strings.ToLower(strings.Trim(aws.ToString(out.ETag), `"`))
