@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/s3dest/s3dest"
 )
 
@@ -499,5 +501,75 @@ func testPutStopsWhenTheBodyStalls(t *testing.T, d *s3dest.Destination) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Put did not return after its context ended: a read of its body blocked")
+	}
+}
+
+// secondPassFails is a file of size zeros whose reads fail with err
+// from its second pass on: Put's hash pass reads it, the send fails.
+type secondPassFails struct {
+	stuckFile
+	passes atomic.Int32
+	err    error
+}
+
+func (f *secondPassFails) ReadAt(p []byte, off int64) (int, error) {
+	if off == 0 {
+		f.passes.Add(1)
+	}
+	if f.passes.Load() > 1 {
+		return 0, f.err
+	}
+	n := copy(p, make([]byte, max(f.size-off, 0)))
+	if off+int64(n) >= f.size {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// failsAfter delivers n zero bytes, then fails with err.
+type failsAfter struct {
+	n   int
+	err error
+}
+
+func (r *failsAfter) Read(b []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	m := min(len(b), r.n)
+	clear(b[:m])
+	r.n -= m
+	return m, nil
+}
+
+// The caller's reader failing is no answer of the server: an error of its
+// own that reads as a wrong region (a reader of another bucket's object)
+// must neither be reported as ErrWrongRegion nor move the Destination to
+// that region.
+func TestPutReaderErrorIsNotTheServers(t *testing.T) {
+	errRead := errors.New("the source failed")
+	apiErr := fmt.Errorf("%w: %w", errRead, &smithy.GenericAPIError{Code: "AuthorizationHeaderMalformed",
+		Message: "the region 'us-east-1' is wrong; expecting 'eu-west-1'"})
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"file, failing as it is sent", &secondPassFails{stuckFile: stuckFile{size: 1000}, err: apiErr}},
+		{"stream, one PutObject", &failsAfter{n: 1000, err: apiErr}},
+		{"stream, in parts", &failsAfter{n: 3<<20 + 1000, err: apiErr}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDest(t, withBucket(t), s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+			err := d.Put(t.Context(), "vol", tc.r)
+			if !errors.Is(err, errRead) {
+				t.Errorf("Put = %v, want the reader's error", err)
+			}
+			if errors.Is(err, s3dest.ErrWrongRegion) {
+				t.Errorf("Put = %v: a reader's error is ErrWrongRegion", err)
+			}
+			if r := d.Client().Options().Region; r != "us-east-1" {
+				t.Errorf("a reader's error moved the Destination to region %s", r)
+			}
+		})
 	}
 }
