@@ -216,6 +216,16 @@ func responseHeader(err error, name string) string {
 // with a code s3dest does not know is no "not found": versitygw answers an
 // unknown access key with 404 XAdminUserNotFound. bucketOp says the request
 // named no object, so that a bare 404 means the bucket is missing.
+// callerError is a failure of the caller's reader or writer, which is no
+// answer of the server: errors.As does not look inside, so that an API
+// error in it (a pipe from or to another bucket's object) is not
+// classified as this Destination's, to heal a region or retry by;
+// errors.Is still finds the caller's error.
+type callerError struct{ err error }
+
+func (e *callerError) Error() string        { return e.err.Error() }
+func (e *callerError) Is(target error) bool { return errors.Is(e.err, target) }
+
 func classify(err error, bucketOp bool) (kind error, code string) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, ""

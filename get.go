@@ -368,7 +368,7 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 			idle.hold(func() { _, werr = w.Write(chunk) })
 			if werr != nil {
 				done(bp, nil)
-				return n, &writeError{werr}
+				return n, fmt.Errorf("writing: %w", &callerError{werr})
 			}
 			n += int64(m)
 			if p != nil && n-reported >= 1<<20 {
@@ -385,16 +385,6 @@ func copyChunks(w io.Writer, body io.Reader, idle *idleTimer, p *reporter, next 
 		}
 	}
 }
-
-// writeError is a failure of the caller's writer, which is no answer of
-// the server: errors.As does not look inside, so that an API error of
-// another bucket in it (a pipe into a Put) is not classified as this
-// one's, to heal a region or retry by; errors.Is still finds the writer's
-// error.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string        { return "writing: " + e.err.Error() }
-func (e *writeError) Is(target error) bool { return errors.Is(e.err, target) }
 
 // verdictOf is corruptVerdict bounded by the short timeout.
 func (d *Destination) verdictOf(ctx context.Context, c *s3.Client, key string, version *string, v *verifier) bool {

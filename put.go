@@ -186,7 +186,7 @@ func (d *Destination) putSection(ctx context.Context, p *putReq, section *io.Sec
 	_, err := io.CopyBuffer(h, section, *bp)
 	copyBufs.Put(bp)
 	if err != nil {
-		return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", err))
+		return d.wrap("put", p.key, fmt.Errorf("reading the data to upload: %w", &callerError{err}))
 	}
 	body := func() io.ReadSeeker { return &idleReader{io.NewSectionReader(section, 0, size), p.idle} }
 	return d.putObject(ctx, p, body, size, h.Sum32())
@@ -435,7 +435,7 @@ func (r *idleReader) WriteTo(w io.Writer) (int64, error) {
 			return n, nil
 		}
 		if rerr != nil {
-			return n, rerr
+			return n, &callerError{rerr}
 		}
 	}
 }
@@ -443,6 +443,9 @@ func (r *idleReader) WriteTo(w io.Writer) (int64, error) {
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.ReadSeeker.Read(p)
 	r.it.touch()
+	if err != nil && err != io.EOF {
+		err = &callerError{err} // the caller's reader failed, not the server
+	}
 	return n, err
 }
 

@@ -3,7 +3,6 @@ package s3dest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"sync/atomic"
@@ -105,11 +104,12 @@ func (s *source) readFull(buf []byte) (int, error) {
 			return n, errors.New("the reader returned an impossible byte count")
 		}
 		n += m
-		if err == io.ErrUnexpectedEOF {
-			// The reader's own: its data was cut short (a gzip stream, an
-			// HTTP body). Never the end of the stream this method
-			// reports with io.ErrUnexpectedEOF.
-			err = fmt.Errorf("the reader failed: %w", err)
+		if err != nil && err != io.EOF {
+			// The reader's failure, no answer of the server. Its
+			// io.ErrUnexpectedEOF too: its data was cut short (a gzip
+			// stream, an HTTP body), never the end of the stream this
+			// method reports with io.ErrUnexpectedEOF.
+			err = &callerError{err}
 		}
 		switch {
 		case n == len(buf) && (err == nil || err == io.EOF):

@@ -504,8 +504,9 @@ func testPutStopsWhenTheBodyStalls(t *testing.T, d *s3dest.Destination) {
 	}
 }
 
-// secondPassFails is a file of size zeros whose reads fail with err
-// from its second pass on: Put's hash pass reads it, the send fails.
+// secondPassFails is a file of size bytes, all zero, whose reads fail
+// with err from its second pass on: Put's hash pass reads it, the send
+// fails.
 type secondPassFails struct {
 	stuckFile
 	passes atomic.Int32
