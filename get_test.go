@@ -300,14 +300,37 @@ func onlyLength(h http.Header) {
 	h.Set("X-Amz-Server-Side-Encryption", "aws:kms")
 }
 
+// withObject is a Destination on a fake holding "vol", 1000 bytes of
+// randomBytes(seed).
+func withObject(t *testing.T, seed uint64) (*s3test.Server, *s3dest.Destination, []byte) {
+	t.Helper()
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	data := randomBytes(1000, seed)
+	put(t, d, "vol", string(data))
+	return srv, d, data
+}
+
+// answerWithoutLength answers 200 with body and neither Content-Length nor
+// a checksum, ending it by closing the connection (HTTP/1.1 allows it);
+// the SSE-KMS header says that the ETag is no MD5 of the data.
+func answerWithoutLength(t *testing.T, w http.ResponseWriter, body []byte) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(buf, "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Server-Side-Encryption: aws:kms\r\n\r\n")
+	_, _ = buf.Write(body)
+	_ = buf.Flush()
+}
+
 // A whole-object Get answered with part of the object (206, as a cache or
 // proxy may send) must fail, even where only the length can be checked:
 // Content-Length is then the part's, not the object's.
 func TestGetRefusesPartOfTheObject(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	data := randomBytes(1000, 12)
-	put(t, d, "vol", string(data))
+	srv, d, data := withObject(t, 12)
 	// answer sends bytes first to last with Content-Range cr.
 	answer := func(first, last int, cr string) {
 		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -355,10 +378,7 @@ func TestGetRefusesPartOfTheObject(t *testing.T) {
 // ("bytes 100-199/*") does not show that it reaches the end: GetRange must
 // not return nil with fewer bytes than the object has from the offset.
 func TestGetRangeToEndOfUnknownTotal(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	data := randomBytes(1000, 13)
-	put(t, d, "vol", string(data))
+	srv, d, data := withObject(t, 13)
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodGet || r.Header.Get("Range") == "" {
 			return false
@@ -392,24 +412,13 @@ func TestGetRangeToEndOfUnknownTotal(t *testing.T) {
 // (HTTP/1.1 allows it), reads a cut connection as a clean end: a Get that
 // can check nothing else must learn the length elsewhere, not return nil.
 func TestGetOfAnswerWithoutLength(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	data := randomBytes(1000, 14)
-	put(t, d, "vol", string(data))
+	srv, d, data := withObject(t, 14)
 	answer := func(body []byte) {
 		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method != http.MethodGet || r.URL.Path != "/"+bucket+"/vol" {
 				return false
 			}
-			conn, buf, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				t.Error(err)
-				return true
-			}
-			defer conn.Close()
-			_, _ = io.WriteString(buf, "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Server-Side-Encryption: aws:kms\r\n\r\n")
-			_, _ = buf.Write(body)
-			_ = buf.Flush()
+			answerWithoutLength(t, w, body)
 			return true
 		})
 	}
@@ -436,10 +445,7 @@ func TestGetOfAnswerWithoutLength(t *testing.T) {
 // an answer that reads as a wrong region: that must not make the Get run
 // again, writing the object a second time after the first.
 func TestGetLengthHeadFailureIsNoSecondRun(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	data := randomBytes(1000, 15)
-	put(t, d, "vol", string(data))
+	srv, d, data := withObject(t, 15)
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != "/"+bucket+"/vol" {
 			return false
@@ -452,15 +458,7 @@ func TestGetLengthHeadFailureIsNoSecondRun(t *testing.T) {
 		if r.Method != http.MethodGet {
 			return false
 		}
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			t.Error(err)
-			return true
-		}
-		defer conn.Close()
-		_, _ = io.WriteString(buf, "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Amz-Server-Side-Encryption: aws:kms\r\n\r\n")
-		_, _ = buf.Write(data)
-		_ = buf.Flush()
+		answerWithoutLength(t, w, data)
 		return true
 	})
 	var got bytes.Buffer
@@ -514,10 +512,7 @@ func TestGetWriterErrorIsNotTheServers(t *testing.T) {
 // A checksum a server spells without base64's padding is the same checksum:
 // Get reads the object, and still catches a damaged body.
 func TestGetReadsChecksumsInAnySpelling(t *testing.T) {
-	srv := withBucket(t)
-	d := newDest(t, srv)
-	data := randomBytes(1000, 17)
-	put(t, d, "vol", string(data))
+	srv, d, data := withObject(t, 17)
 	unpad := func(h http.Header) {
 		if v := h.Get("X-Amz-Checksum-Crc32c"); v != "" {
 			h.Set("X-Amz-Checksum-Crc32c", strings.TrimRight(v, "="))
