@@ -2,6 +2,7 @@ package s3dest_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -526,5 +528,81 @@ func TestGetReadsChecksumsInAnySpelling(t *testing.T) {
 	srv.SetHook(mangleGets(srv.ServeFake, "/backups/vol", func(h http.Header, b []byte) []byte { unpad(h); b[3] ^= 1; return b }))
 	if err := d.Get(t.Context(), "vol", io.Discard); !errors.Is(err, s3dest.ErrCorrupt) {
 		t.Errorf("Get of a damaged body with an unpadded CRC32C = %v, want ErrCorrupt", err)
+	}
+}
+
+// eofWriter fails its second Write with io.ErrUnexpectedEOF (a pipe whose
+// reader was closed with it).
+type eofWriter struct{ n int }
+
+func (w *eofWriter) Write(p []byte) (int, error) {
+	if w.n++; w.n == 2 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	return len(p), nil
+}
+
+// The caller's writer failing with io.ErrUnexpectedEOF is no body cut short
+// by the server: it must not be ErrCorrupt.
+func TestGetWriterUnexpectedEOFIsNotCorrupt(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	put(t, d, "vol", string(randomBytes(1<<20, 3)))
+	err := d.Get(t.Context(), "vol", &eofWriter{})
+	if errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("Get into a writer failing with io.ErrUnexpectedEOF: %v is ErrCorrupt", err)
+	}
+}
+
+// A HEAD answered without Content-Length either (Transfer-Encoding:
+// chunked) tells nothing of the length: a whole read is no ErrCorrupt for
+// it.
+func TestGetLengthHeadWithoutLength(t *testing.T) {
+	srv, d, data := withObject(t, 21)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/"+bucket+"/vol" {
+			return false
+		}
+		switch r.Method {
+		case http.MethodHead:
+			w.Header().Set("Transfer-Encoding", "chunked")
+			w.Header().Set("X-Amz-Server-Side-Encryption", "aws:kms")
+			w.WriteHeader(http.StatusOK)
+			return true
+		case http.MethodGet:
+			answerWithoutLength(t, w, data)
+			return true
+		}
+		return false
+	})
+	var got bytes.Buffer
+	if err := d.Get(t.Context(), "vol", &got); err != nil {
+		t.Errorf("Get of every byte, HEAD without Content-Length: %v (%d of %d bytes)", err, got.Len(), len(data))
+	}
+}
+
+// The caller cancelling ctx just as the body ended makes the length HEAD
+// fail: that is the caller's cancellation, not ErrCorrupt.
+func TestGetLengthHeadCancelledIsNotCorrupt(t *testing.T) {
+	srv, d, data := withObject(t, 22)
+	ctx, cancel := context.WithCancel(t.Context())
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/"+bucket+"/vol" {
+			return false
+		}
+		switch r.Method {
+		case http.MethodHead:
+			cancel()
+			time.Sleep(100 * time.Millisecond)
+			return false
+		case http.MethodGet:
+			answerWithoutLength(t, w, data)
+			return true
+		}
+		return false
+	})
+	err := d.Get(ctx, "vol", io.Discard)
+	if errors.Is(err, s3dest.ErrCorrupt) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Get cancelled during the length HEAD: %v; want context.Canceled, not ErrCorrupt", err)
 	}
 }

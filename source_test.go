@@ -574,3 +574,46 @@ func TestPutReaderErrorIsNotTheServers(t *testing.T) {
 		})
 	}
 }
+
+// memFile is a caller's in-memory ReaderAt + Seeker that is neither a
+// *bytes.Reader nor a *strings.Reader; its first ReadAt calls onFirst.
+type memFile struct {
+	*bytes.Reader
+	once    sync.Once
+	onFirst func()
+	after   atomic.Int32 // ReadAt calls once returned is set
+	ret     *atomic.Bool
+}
+
+func (m *memFile) ReadAt(p []byte, off int64) (int, error) {
+	m.once.Do(m.onFirst)
+	if m.ret.Load() {
+		m.after.Add(1)
+	}
+	return m.Reader.ReadAt(p, off)
+}
+
+// Once Put returned, it reads the caller's reader no more: ctx ending
+// during the hash pass of a reader it sends from where it is (run aside,
+// as a file's reads may block) leaves at most the Read under way, not the
+// rest of the pass, nor the passes after it.
+func TestPutReadsNothingAfterItReturned(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv)
+	ctx, cancel := context.WithCancel(t.Context())
+	var returned atomic.Bool
+	f := &memFile{Reader: bytes.NewReader(make([]byte, 4<<20)), ret: &returned}
+	f.onFirst = func() {
+		cancel()
+		time.Sleep(200 * time.Millisecond) // Put returns meanwhile
+	}
+	err := d.Put(ctx, "vol", f)
+	returned.Store(true)
+	time.Sleep(500 * time.Millisecond)
+	if err == nil {
+		t.Fatal("Put with ctx cancelled: nil")
+	}
+	if n := f.after.Load(); n > 0 {
+		t.Errorf("Put returned (%v), then read the caller's reader %d more times", err, n)
+	}
+}
