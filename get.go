@@ -181,9 +181,10 @@ func (d *Destination) open(ctx context.Context, c *s3.Client, op, key, name stri
 // failed is the error of a body that broke off after n bytes: ctx's end
 // (the idle timeout), a body cut short (ErrCorrupt), or the read's error.
 func (b *objectBody) failed(ctx context.Context, n int64, err error) error {
+	var ce *callerError // the caller's writer: its io.ErrUnexpectedEOF is its own
 	if cause := context.Cause(ctx); cause != nil {
 		err = cause
-	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+	} else if !errors.As(err, &ce) && errors.Is(err, io.ErrUnexpectedEOF) {
 		return b.d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short: %w", n, b.want, err))
 	}
 	return fmt.Errorf("after %d bytes: %w", n, err)
@@ -219,18 +220,24 @@ func (b *objectBody) verdict(ctx context.Context, n int64) error {
 // is the one a HEAD of the same version answers.
 func (b *objectBody) lengthVerdict(ctx context.Context, n int64) error {
 	d := b.d
-	ctx, cancel := d.withTimeout(ctx, d.cfg.timeouts.Short)
+	hctx, cancel := d.withTimeout(ctx, d.cfg.timeouts.Short)
 	defer cancel()
-	out, err := d.headVersion(ctx, b.c, b.key, b.version)
+	out, err := d.headVersion(hctx, b.c, b.key, b.version)
 	switch {
+	case err != nil && context.Cause(ctx) != nil:
+		return fmt.Errorf("after %d bytes: %w", n, context.Cause(ctx))
 	case err != nil:
-		// %v, not %w: an API error inside (a wrong region, say) would make
-		// do run get's fn again, writing the object a second time.
-		return d.corrupt(b.op, b.key, fmt.Errorf("the answer gave no length, and asking for it after %d bytes failed: %v", n, err))
-	case b.etag != "" && aws.ToString(out.ETag) != b.etag:
+		// Not shown cut short, nor shown whole. %v, not %w: an API error
+		// inside (a wrong region, say) would make do run get's fn again,
+		// writing the object a second time.
+		return fmt.Errorf("the answer gave no length, and asking for it after %d bytes failed: %v; "+
+			"the data written may be incomplete", n, err)
+	case b.etag != "" && aws.ToString(out.ETag) != "" && aws.ToString(out.ETag) != b.etag:
 		return d.corrupt(b.op, b.key, errors.New("the answer gave no length, and the object changed during the read"))
-	case out.ContentLength == nil || *out.ContentLength != n:
-		return d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, aws.ToInt64(out.ContentLength)))
+	case out.ContentLength == nil:
+		d.log.Warn("s3dest: the server answered neither GET nor HEAD with a length: the read is unchecked", "key", b.key, "bytes", n)
+	case *out.ContentLength != n:
+		return d.corrupt(b.op, b.key, fmt.Errorf("got %d bytes of %d: the body was cut short", n, *out.ContentLength))
 	}
 	return nil
 }
