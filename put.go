@@ -34,8 +34,8 @@ import (
 // docs/INTEGRITY.md for servers without flexible checksums). A known length
 // that r does not deliver, or exceeds, is an error. Put returns as soon as
 // ctx ends or the read-write timeout expires, whatever r does: a Read or
-// ReadAt of r that blocks is abandoned (it returns later, and Put sends
-// nothing more), and a reader that keeps returning no bytes and no error fails
+// ReadAt of r that blocks is abandoned (it returns later; Put reads and
+// sends nothing more), and a reader that keeps returning no bytes and no error fails
 // after 100 such reads. A nil reader is ErrInvalid.
 //
 // Options change one Put: IfAbsent, PutStorageClass, PutMetadata.
@@ -171,6 +171,7 @@ func (d *Destination) put(ctx context.Context, p *putReq, r io.Reader, size int6
 		// a file runs aside and returns when ctx ends, whatever its reads
 		// do; what runs aside ends when its Read returns, and sends nothing
 		// more, its ctx being over.
+		section := io.NewSectionReader(ctxReaderAt{ctx, section}, 0, size)
 		return p.idle.result(d.aside(ctx, p.key, func() error { return d.putSection(ctx, p, section, size) }))
 	}
 	src := newSource(r)
@@ -200,6 +201,20 @@ func mayBlock(r io.Reader) bool {
 		return false
 	}
 	return true
+}
+
+// ctxReaderAt fails its reads once ctx ended: a Put that returned reads no
+// more of the caller's reader than the ReadAt under way.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, context.Cause(c.ctx)
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // aside runs fn on a goroutine of its own and returns its result, or the

@@ -581,15 +581,15 @@ type memFile struct {
 	*bytes.Reader
 	once    sync.Once
 	onFirst func()
-	after   atomic.Int32 // ReadAt calls once returned is set
+	after   atomic.Int32 // ReadAt calls begun once ret is set
 	ret     *atomic.Bool
 }
 
 func (m *memFile) ReadAt(p []byte, off int64) (int, error) {
-	m.once.Do(m.onFirst)
 	if m.ret.Load() {
-		m.after.Add(1)
+		m.after.Add(1) // begun after Put returned
 	}
+	m.once.Do(m.onFirst)
 	return m.Reader.ReadAt(p, off)
 }
 
