@@ -380,6 +380,13 @@
 //	ErrCorrupt           data does not match its checksum or length
 //	ErrNotSupported      the server does not implement the operation
 //
+// A failure of the caller's own reader (Put) or writer (Get) is no answer
+// of the server: it is reported as the caller's, its category none of the
+// above, and no region or endpoint is changed for it. errors.Is finds the
+// caller's error, and whatever it wraps (an s3dest category too, when the
+// reader is another Destination's object); errors.As does not look inside
+// it, so that an API error in it is never taken for this bucket's.
+//
 // Errors are classified by S3 error code, and by HTTP status only for
 // answers without one (a bare 404 to HEAD), never by message text: a 404
 // with a code s3dest does not know is not "not found". The codes of unknown
