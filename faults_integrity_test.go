@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -96,5 +97,38 @@ func TestBadDigestIsCorrupt(t *testing.T) {
 	var e *s3dest.Error
 	if !errors.Is(err, s3dest.ErrCorrupt) || !errors.As(err, &e) || e.Code != "BadDigest" {
 		t.Errorf("Put answered BadDigest: %v, want ErrCorrupt with code BadDigest", err)
+	}
+}
+
+// A part the server answers with another CRC32C than the one sent was
+// stored as other bytes (a server that hashes what it got instead of
+// checking the header): the Put fails as corrupt and leaves no upload,
+// as a single PutObject does.
+func TestPartStoredWithOtherChecksumIsCorrupt(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut || !r.URL.Query().Has("partNumber") || r.URL.Query().Get("partNumber") != "2" {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeFake(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		if rec.Code == http.StatusOK {
+			w.Header().Set("X-Amz-Checksum-Crc32c", "AAAAAA==")
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return true
+	})
+	d := newDest(t, srv, s3dest.WithLimitsForTest(64<<10, 0, 0), s3dest.WithPartSize(1<<20))
+	err := d.Put(t.Context(), "vol", struct{ io.Reader }{bytes.NewReader(randomBytes(3<<20, 23))})
+	if !errors.Is(err, s3dest.ErrCorrupt) {
+		t.Errorf("Put whose part 2 was answered with another CRC32C = %v, want ErrCorrupt", err)
+	}
+	assertNoUploads(t, d)
+	if _, err := d.Stat(t.Context(), "vol"); !errors.Is(err, s3dest.ErrObjectNotFound) {
+		t.Errorf("Stat after the failed Put = %v, want ErrObjectNotFound", err)
 	}
 }
