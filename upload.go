@@ -332,6 +332,12 @@ func (u *upload) sendPart(n int32, part []byte) error {
 	if err != nil {
 		return partError(n, err)
 	}
+	if got := aws.ToString(out.ChecksumCRC32C); in.ChecksumCRC32C != nil && sumsDiffer(got, *in.ChecksumCRC32C) {
+		// The server stored other bytes than were sent (one that hashes
+		// what it got rather than checking the header), as a single
+		// PutObject's answer is checked.
+		return partError(n, d.corrupt("put", u.key, fmt.Errorf("the server stored CRC32C %s, we sent %s", got, *in.ChecksumCRC32C)))
+	}
 	u.addPart(n, out.ETag, &crc, int64(len(part)))
 	u.progress.add(int64(len(part)))
 	return nil
