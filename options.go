@@ -385,7 +385,9 @@ func WithMemoryLimit(bytes int64) Option {
 // WithProgress sets a function that Put and Get call as data moves: after
 // each part is stored, about every MiB read, and once at the end of a
 // successful transfer with Done == Total. Calls for one transfer never
-// overlap; fn must return quickly.
+// overlap; fn must return quickly. It may be called on s3dest's own
+// goroutines (those that send a Put's parts), where a panic of fn is not
+// recovered: it ends the program, as in any goroutine.
 // Default: nil (no reports, no cost).
 func WithProgress(fn func(Progress)) Option {
 	return func(c *config) { c.progress = fn }
