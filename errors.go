@@ -209,13 +209,6 @@ func responseHeader(err error, name string) string {
 	return ""
 }
 
-// classify maps an S3 error to its category: the one place that reads error
-// codes. Categories come from the S3 error code; the HTTP status decides
-// only where the answer carries no code of its own (a HEAD answer has no
-// body, and the SDK then names the status: "NotFound", "Forbidden"). A 404
-// with a code s3dest does not know is no "not found": versitygw answers an
-// unknown access key with 404 XAdminUserNotFound. bucketOp says the request
-// named no object, so that a bare 404 means the bucket is missing.
 // callerError is a failure of the caller's reader or writer, which is no
 // answer of the server: errors.As does not look inside, so that an API
 // error in it (a pipe from or to another bucket's object) is not
@@ -226,6 +219,13 @@ type callerError struct{ err error }
 func (e *callerError) Error() string        { return e.err.Error() }
 func (e *callerError) Is(target error) bool { return errors.Is(e.err, target) }
 
+// classify maps an S3 error to its category: the one place that reads error
+// codes. Categories come from the S3 error code; the HTTP status decides
+// only where the answer carries no code of its own (a HEAD answer has no
+// body, and the SDK then names the status: "NotFound", "Forbidden"). A 404
+// with a code s3dest does not know is no "not found": versitygw answers an
+// unknown access key with 404 XAdminUserNotFound. bucketOp says the request
+// named no object, so that a bare 404 means the bucket is missing.
 func classify(err error, bucketOp bool) (kind error, code string) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil, ""

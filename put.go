@@ -35,8 +35,8 @@ import (
 // that r does not deliver, or exceeds, is an error. Put returns as soon as
 // ctx ends or the read-write timeout expires, whatever r does: a Read or
 // ReadAt of r that blocks is abandoned (it returns later; Put reads and
-// sends nothing more), and a reader that keeps returning no bytes and no error fails
-// after 100 such reads. A nil reader is ErrInvalid.
+// sends nothing more), and a reader that keeps returning no bytes and no
+// error fails after 100 such reads. A nil reader is ErrInvalid.
 //
 // Options change one Put: IfAbsent, PutStorageClass, PutMetadata.
 func (d *Destination) Put(ctx context.Context, name string, r io.Reader, opts ...PutOption) error {
