@@ -293,3 +293,33 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// U+FFFE and U+FFFF are valid UTF-8 but no XML character: the SDK writes
+// them as U+FFFD in a DeleteObjects body (and the listing can carry them
+// no better). DeleteMany of "x\uFFFF" would then delete "x\uFFFD", a name
+// not asked, and report success for the one asked, which stays. Such
+// names must be refused before any request, as control characters are.
+func TestNamesOutsideXMLRefused(t *testing.T) {
+	srv := withBucket(t)
+	d := newDest(t, srv, s3dest.WithPrefix("p"))
+	put(t, d, "x\ufffd", "a name of its own")
+	srv.ResetRequests()
+	for _, name := range []string{"x\uffff", "x\ufffe", "dir/\uffff"} {
+		if err := d.DeleteMany(t.Context(), []string{name}); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("DeleteMany(%+q): %v, want ErrInvalid", name, err)
+		}
+		if err := d.Put(t.Context(), name, strings.NewReader("x")); !errors.Is(err, s3dest.ErrInvalid) {
+			t.Errorf("Put(%+q): %v, want ErrInvalid", name, err)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("names outside XML sent %d requests, want 0", n)
+	}
+	if got, err := latestBytes(t, d, "x\ufffd"); got != "a name of its own" {
+		t.Errorf("x\\uFFFD holds %q (%v) after DeleteMany of other names", got, err)
+	}
+	if _, err := s3dest.New(t.Context(), bucket, s3dest.WithServerName(srv.Endpoint), creds, s3dest.WithRegion("us-east-1"),
+		s3dest.WithPrefix("p\uffff")); !errors.Is(err, s3dest.ErrInvalid) {
+		t.Errorf("New with a prefix holding U+FFFF: %v, want ErrInvalid", err)
+	}
+}
