@@ -114,7 +114,9 @@ func validateName(op, bucket, prefix, name string) (key string, err error) {
 }
 
 // checkKeyText refuses what S3 keys cannot hold or servers mangle: invalid
-// UTF-8 and control characters.
+// UTF-8, control characters, and U+FFFE and U+FFFF, which are no XML
+// characters: the SDK writes them as U+FFFD in a DeleteObjects body (a
+// delete of another name) and listings cannot carry them.
 func checkKeyText(s string) error {
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("is not valid UTF-8")
@@ -122,6 +124,9 @@ func checkKeyText(s string) error {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
 			return fmt.Errorf("contains the control character %U", r)
+		}
+		if r == 0xfffe || r == 0xffff {
+			return fmt.Errorf("contains %U, which XML cannot carry", r)
 		}
 	}
 	return nil
