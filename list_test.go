@@ -152,3 +152,31 @@ func TestListKeepsServerOrderDropsRepeats(t *testing.T) {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
 }
+
+// A server that ignores the prefix (or a proxy that drops it) lists keys
+// of the whole bucket. A key outside the prefix is no object of the
+// destination: listed as a name, it would be one the destination does not
+// have ("q/x" would name p/q/x), which a backup would read, or delete, as
+// its own.
+func TestListKeysOutsidePrefix(t *testing.T) {
+	srv := withBucket(t)
+	root := newDest(t, srv)
+	for _, k := range []string{"other/x", "p/a", "p/sub/b", "pp"} {
+		put(t, root, k, "x")
+	}
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodGet && r.URL.Path == "/"+bucket {
+			q := r.URL.Query()
+			q.Del("prefix")
+			r.URL.RawQuery = q.Encode()
+		}
+		return false
+	})
+	var got []string
+	for _, fi := range list(t, newDest(t, srv, s3dest.WithPrefix("p"), s3dest.WithRecursiveList(true))) {
+		got = append(got, fi.Name)
+	}
+	if diff := cmp.Diff([]string{"a", "sub/b"}, got); diff != "" {
+		t.Errorf("List of prefix p/ (-want +got):\n%s", diff)
+	}
+}
