@@ -71,7 +71,7 @@ func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 			prev, seen = seen, make(map[string]bool, len(page))
 			for _, o := range page {
 				fi := d.fileInfo(o)
-				if fi.Name == "" || prev[fi.Name] || seen[fi.Name] { // the folder marker, or a repeat
+				if fi.Name == "" || prev[fi.Name] || seen[fi.Name] { // the folder marker, a key outside the prefix, or a repeat
 					continue
 				}
 				seen[fi.Name] = true
@@ -170,9 +170,16 @@ func nextMarker(out *s3.ListObjectsOutput) *string {
 	return &last
 }
 
+// fileInfo is the FileInfo of a listing entry. A key outside the prefix
+// (a server that ignored it) is no object of the destination: its Name is
+// "", which listings skip as they skip the folder marker.
 func (d *Destination) fileInfo(o types.Object) FileInfo {
+	name, ok := strings.CutPrefix(aws.ToString(o.Key), d.prefix)
+	if !ok {
+		name = ""
+	}
 	fi := FileInfo{
-		Name:    strings.TrimPrefix(aws.ToString(o.Key), d.prefix),
+		Name:    name,
 		Size:    aws.ToInt64(o.Size),
 		ModTime: aws.ToTime(o.LastModified),
 		ETag:    strings.Trim(aws.ToString(o.ETag), `"`),

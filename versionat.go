@@ -105,7 +105,7 @@ func (d *Destination) listAt(ctx context.Context) iter.Seq2[FileInfo, error] {
 				if !pick.decides(e, d.cfg.versionAt) || e.marker {
 					continue
 				}
-				if fi := d.entryInfo(e); fi.Name != "" && !yield(fi, nil) { // "": the folder marker
+				if fi := d.entryInfo(e); fi.Name != "" && !yield(fi, nil) { // "": the folder marker, or outside the prefix
 					return false
 				}
 			}
