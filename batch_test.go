@@ -215,3 +215,27 @@ func TestDeleteManyOnServersWithoutFlexibleChecksums(t *testing.T) {
 		})
 	}
 }
+
+// In Quiet mode S3 names only the keys it failed to delete, so an answer
+// says "all deleted" by naming none. An answer that is no DeleteResult at
+// all (an empty 200, or another document: a proxy, a server that took the
+// POST for something else) says nothing of the keys, and must not pass
+// for their deletion.
+func TestDeleteManyAnswerNotDeleteResult(t *testing.T) {
+	for _, body := range []string{"", `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult></ListBucketResult>`} {
+		srv := withBucket(t)
+		d := newDest(t, srv)
+		put(t, d, "a", "x")
+		srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodPost || !r.URL.Query().Has("delete") {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			_, _ = io.WriteString(w, body)
+			return true
+		})
+		if err := d.DeleteMany(t.Context(), []string{"a"}); err == nil {
+			t.Errorf("DeleteMany answered %q: nil, and a is still there", body)
+		}
+	}
+}
