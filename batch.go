@@ -66,8 +66,15 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 	var out *s3.DeleteObjectsOutput
 	err = d.do(ctx, "delete-many", "", d.cfg.timeouts.Short, func(ctx context.Context, c *s3.Client) error {
 		return d.withBodySums(false, func(sums func(*s3.Options)) error {
+			// Quiet: the answer names only the keys not deleted, so it
+			// must be a DeleteResult to say that the others were.
+			var doc docOrder
 			var err error
-			out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &d.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}}, sums)
+			out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &d.bucket, Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)}},
+				sums, doc.record)
+			if err == nil && doc.root() != "DeleteResult" {
+				err = errNoDeleteResult
+			}
 			return err
 		})
 	})
@@ -88,6 +95,10 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 	}
 	return failed, nil
 }
+
+// errNoDeleteResult: a DeleteObjects answer that is no DeleteResult (an
+// empty body, another document) says nothing of which keys were deleted.
+var errNoDeleteResult = errors.New("the server answered DeleteObjects with no DeleteResult: which objects it deleted is unknown")
 
 // deleteEach deletes keys one request each, concurrently; it tries every
 // key and returns one error per key that failed.

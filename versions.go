@@ -399,6 +399,21 @@ func (o *docOrder) markers() []bool {
 	}
 }
 
+// root returns the name of the answer's root element, "" when it has
+// none.
+func (o *docOrder) root() string {
+	dec := xml.NewDecoder(bytes.NewReader(o.body.Bytes()))
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return ""
+		}
+		if t, ok := tok.(xml.StartElement); ok {
+			return t.Name.Local
+		}
+	}
+}
+
 // sameVersion checks that an answer to a request for a version is that
 // version: a server that ignores versionId answers the current object,
 // whose own checksum matches it, and a recovery would read today's bytes
