@@ -28,7 +28,8 @@ const maxDeleteBatch = 1000
 // joined as well, and later names are not attempted. A server that wants
 // Content-MD5 on DeleteObjects (MissingContentMD5) or refuses the SDK's
 // checksum header gets Content-MD5 instead; one that has no DeleteObjects
-// (NotImplemented) gets one DeleteObject per name.
+// (NotImplemented), or answers it with no DeleteResult (which says nothing
+// of what it deleted), gets one DeleteObject per name.
 func (d *Destination) DeleteMany(ctx context.Context, names []string) error {
 	keys := make([]string, len(names))
 	var errs []error
@@ -81,6 +82,12 @@ func (d *Destination) deleteBatch(ctx context.Context, keys []string) (failed []
 	if code, _ := errorCode(err); code == "NotImplemented" || code == "InvalidArgument" {
 		// No DeleteObjects (GCS), even with Content-MD5: one DeleteObject
 		// per key needs no body.
+		return d.deleteEach(ctx, keys), nil
+	}
+	if errors.Is(err, errNoDeleteResult) {
+		// Which keys it deleted is unknown: one DeleteObject per key says
+		// (deleting a missing one is no error).
+		d.log.Warn("s3dest: the server answered DeleteObjects with no DeleteResult; deleting one object at a time", "keys", len(keys))
 		return d.deleteEach(ctx, keys), nil
 	}
 	if err != nil {

@@ -234,8 +234,11 @@ func TestDeleteManyAnswerNotDeleteResult(t *testing.T) {
 			_, _ = io.WriteString(w, body)
 			return true
 		})
-		if err := d.DeleteMany(t.Context(), []string{"a"}); err == nil {
-			t.Errorf("DeleteMany answered %q: nil, and a is still there", body)
+		err := d.DeleteMany(t.Context(), []string{"a"})
+		if _, serr := d.Stat(t.Context(), "a"); err == nil && !errors.Is(serr, s3dest.ErrObjectNotFound) {
+			t.Errorf("DeleteMany answered %q: nil, and a is still there (Stat: %v)", body, serr)
+		} else if err != nil {
+			t.Errorf("DeleteMany answered %q: %v; want each object deleted by a request of its own", body, err)
 		}
 	}
 }
