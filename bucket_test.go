@@ -25,6 +25,12 @@ func TestCreateBucket(t *testing.T) {
 		{"eu-west-1", "eu-west-1"},
 		{"EU", "EU"},
 		{"ap-southeast-2", "ap-southeast-2"},
+		// The region is read in any case, and so is what CreateBucket
+		// sends: S3 takes only lower-case location constraints, and none
+		// for us-east-1.
+		{"US-EAST-1", ""},
+		{"Eu-West-1", "eu-west-1"},
+		{"eu", "EU"},
 	} {
 		t.Run(tc.region, func(t *testing.T) {
 			srv := s3test.New(t)
