@@ -30,7 +30,7 @@ type endpointPlan struct {
 	region    string // the bucket's region when known; "" means discover it
 	auth      string // signing region override, "" to sign for the region
 	pathStyle bool
-	lc        string // LocationConstraint for CreateBucket, as given ("EU" stays)
+	lc        string // LocationConstraint for CreateBucket: the region, lower case ("EU" stays)
 }
 
 // planEndpoint applies the region rules: the bucket's region (which picks
@@ -49,8 +49,10 @@ func planEndpoint(bucket string, c *config) (endpointPlan, error) {
 	if err != nil {
 		return p, err
 	}
-	p.lc = c.region
-	if strings.EqualFold(c.region, "eu") {
+	// The location constraint as S3 takes it: the region read in any
+	// case, lower case, but for the old "EU".
+	p.lc = region
+	if strings.EqualFold(strings.TrimSpace(c.region), "eu") {
 		p.lc = "EU"
 	}
 	hostRegion := ""
