@@ -169,6 +169,9 @@ var validURLs = []urlCase{
 	{name: "timeout 0m is no limit", in: "s3://bucket/?list-timeout=0m", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{List: s3dest.NoTimeout}}},
 	{name: "timeout 0D is no limit", in: "s3://bucket/?read-write-timeout=0D", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: s3dest.NoTimeout}}},
 	{name: "timeout 0W is no limit", in: "s3://bucket/?read-write-timeout=0W", want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{ReadWrite: s3dest.NoTimeout}}},
+	// Empty, as any other option: not given, the default limit; never none.
+	{name: "timeout empty keeps the default", in: "s3://bucket/?short-timeout=", want: s3dest.URL{Bucket: "bucket"}},
+	{name: "timeout without value keeps the default", in: "s3://bucket/?list-timeout&read-write-timeout=%20", want: s3dest.URL{Bucket: "bucket"}},
 	{name: "all timeouts", in: "s3://bucket/?short-timeout=1m&list-timeout=2m&read-write-timeout=3m",
 		want: s3dest.URL{Bucket: "bucket", Timeouts: s3dest.Timeouts{Short: time.Minute, List: 2 * time.Minute, ReadWrite: 3 * time.Minute}}},
 }
