@@ -245,8 +245,13 @@ func parseLockMode(v string) (string, error) {
 }
 
 // parseTimeout reads Duplicati's time spans (see parseSpan); "0" means no
-// limit, stored as -1.
+// limit, stored as -1. An empty value, as for any option, is not given: the
+// default limit, never none.
 func parseTimeout(v string, dst *time.Duration) error {
+	if v == "" {
+		*dst = 0
+		return nil
+	}
 	d, err := parseSpan(v, maxTimeout)
 	if err != nil {
 		return err
