@@ -327,6 +327,30 @@ func TestSignatureMismatchHintForPlusInSecret(t *testing.T) {
 	}
 }
 
+// A secret that starts or ends with '+' (one AWS secret in 32 does),
+// written raw: the '+' reads as a space there too, and the hint must say
+// so, as for a '+' inside it; dropping the space as padding leaves a
+// secret one character short and the usual hint, which names no cause.
+func TestSignatureMismatchHintForPlusAtSecretEnds(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		s3test.WriteError(w, r, http.StatusForbidden, "SignatureDoesNotMatch",
+			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+		return true
+	})
+	for _, raw := range []string{urlSecret + "+", "+" + urlSecret, "+" + urlSecret + "++"} {
+		d := mustOpen(t, "s3://"+bucket+"/?s3-server-name="+srv.Endpoint+"&s3-location-constraint=us-east-1"+
+			"&aws-access-key-id="+s3test.AccessKey+"&aws-secret-access-key="+raw)
+		err := d.Test(t.Context())
+		if !errors.Is(err, s3dest.ErrAccessDenied) || !strings.Contains(err.Error(), "%2B") {
+			t.Errorf("Test with secret %q (its '+' read as a space): %v, want ErrAccessDenied whose hint says to write '+' as %%2B", raw, err)
+		}
+		if leak := urlLeak(fmt.Sprint(err), urlSecret); leak != "" {
+			t.Errorf("the error shows part of the secret (%q): %v", leak, err)
+		}
+	}
+}
+
 // The same on a server that checks signatures, with the test secret's
 // fourth character written as a raw '+'.
 func TestSignatureMismatchHintForPlusInSecretOnServer(t *testing.T) {
