@@ -46,7 +46,8 @@ func validateCredentials(c *config) error {
 	}
 	for _, r := range k.sessionToken {
 		if r < 0x21 || r > 0x7e { // never shown: it is a secret
-			return fmt.Errorf("the session token may hold only printable ASCII without spaces")
+			return fmt.Errorf("the session token may hold only printable ASCII without spaces " +
+				"(a '+' written raw in a URL reads as a space: percent-encode it as %%2B)")
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // URL is a parsed destination URL: Duplicati's S3 grammar,
@@ -179,12 +180,11 @@ func ParseURL(rawURL string) (*URL, error) {
 				}
 				return fail("unknown option %q%s", key, suggest(key))
 			}
-			val, err := url.QueryUnescape(v)
+			val, err := optionValue(v, o.secret)
 			if err != nil {
 				return fail("option %s has an invalid %%-escape in its value", key)
 			}
 			afterSecret = afterSecret || o.secret
-			val = strings.TrimSpace(val)
 			if prev, ok := seen[o]; ok {
 				// Never silently one of two values: the one dropped may be
 				// the one meant. Neither is shown: either may be a secret.
@@ -240,6 +240,29 @@ func ParseURL(rawURL string) (*URL, error) {
 		u.StorageClass = "REDUCED_REDUNDANCY"
 	}
 	return u, nil
+}
+
+// optionValue decodes an option's value, '+' as a space, without the white
+// space around it. A secret keeps a '+' at either end, as a space: a secret
+// never holds one, so the server refuses it and the hint says to write '+'
+// as %2B (secretHasSpace), where dropping it would leave a secret one
+// character short and no clue why it is refused.
+func optionValue(v string, secret bool) (string, error) {
+	if !secret {
+		val, err := url.QueryUnescape(v)
+		return strings.TrimSpace(val), err
+	}
+	pieces := strings.Split(v, "+")
+	for i, p := range pieces {
+		dec, err := url.PathUnescape(p)
+		if err != nil {
+			return "", err
+		}
+		pieces[i] = dec
+	}
+	pieces[0] = strings.TrimLeftFunc(pieces[0], unicode.IsSpace)
+	pieces[len(pieces)-1] = strings.TrimRightFunc(pieces[len(pieces)-1], unicode.IsSpace)
+	return strings.Join(pieces, " "), nil
 }
 
 // ambiguousUserinfo explains how to write credentials in the user part so
