@@ -88,6 +88,7 @@ func TestURLOptionsRetries(t *testing.T) {
 		{"s3://bucket/", 0},
 		{"s3://bucket/?s3-ext-maxerrorretry=0", 1},
 		{"s3://bucket/?s3-ext-maxerrorretry=4", 5},
+		{"s3://bucket/?s3-ext-maxerrorretry=100", 101}, // the most ParseURL takes
 	} {
 		u, err := ParseURL(tc.in)
 		if err != nil {
@@ -99,6 +100,11 @@ func TestURLOptionsRetries(t *testing.T) {
 		}
 		if c.retryAttempts != tc.want {
 			t.Errorf("ParseURL(%q).Options(): retryAttempts = %d, want %d", tc.in, c.retryAttempts, tc.want)
+		}
+		// What ParseURL takes, New takes.
+		sep := map[bool]string{false: "?", true: "&"}[strings.Contains(tc.in, "?")]
+		if _, err := Open(t.Context(), tc.in+sep+"aws-access-key-id=AKID&aws-secret-access-key=s3cr3t"); err != nil {
+			t.Errorf("Open(%q): %v", tc.in, err)
 		}
 	}
 }
