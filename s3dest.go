@@ -167,8 +167,9 @@ func validateConfig(c *config) error {
 	if err := validateEncryption(c); err != nil {
 		return err
 	}
-	if c.retryAttempts < 0 || c.retryAttempts > 100 {
-		return fmt.Errorf("retry attempts %d: give a number from 1 to 100 (0 for the default)", c.retryAttempts)
+	// 101: the URL's s3-ext-maxerrorretry takes up to 100 retries after the first try.
+	if c.retryAttempts < 0 || c.retryAttempts > 101 {
+		return fmt.Errorf("retry attempts %d: give a number from 1 to 101 (0 for the default)", c.retryAttempts)
 	}
 	return validateTransfer(c)
 }
