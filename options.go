@@ -405,7 +405,7 @@ func WithRecursiveList(on bool) Option {
 // error is returned, the first try included: 1 turns retries off. Throttling
 // (503 SlowDown), 5xx answers and broken connections are retried with
 // backoff; permanent errors (403, 404, archived objects) never are.
-// Duplicati's s3-ext-maxerrorretry is this minus one.
+// Duplicati's s3-ext-maxerrorretry is this minus one; n is from 1 to 101.
 // Default: 3 (the SDK's standard retryer).
 func WithRetryMaxAttempts(n int) Option {
 	return func(c *config) { c.retryAttempts = n }
