@@ -40,11 +40,12 @@ type FileInfo struct {
 const maxSinglePut = 5 << 30
 
 // List yields the destination's objects in the server's order (key order on
-// S3), with names relative to
-// the prefix: those directly under it, or all below it with
-// s3-recursive-list. It pages through ListObjectsV2 (ListObjects with
-// s3-list-api-version=v1), reading storage classes from the listing. After an
-// error it yields the error and stops.
+// S3), with names relative to the prefix: those directly under it, or all
+// below it with s3-recursive-list. A key outside the prefix (from a server
+// that ignored it) is no object of the destination and is not yielded. It
+// pages through ListObjectsV2 (ListObjects with s3-list-api-version=v1),
+// reading storage classes from the listing. After an error it yields the
+// error and stops.
 func (d *Destination) List(ctx context.Context) iter.Seq2[FileInfo, error] {
 	if d.viewing() {
 		return d.listAt(ctx) // versions.go
