@@ -219,3 +219,42 @@ func TestSecretNeverPrinted(t *testing.T) {
 	cli(t, env, "", "frob", raw)
 	cli(t, env, "", "help", raw)
 }
+
+// TestMistypedURL: a URL with one slash too few ("s3:/bucket", "s3:bucket")
+// is no object name or local file: with S3DEST_URL set it must not be taken
+// for one (and echoed, secret and all, in "too many arguments" or "object
+// not found"), and without it the error must say what is wrong with the URL
+// rather than that none was given.
+func TestMistypedURL(t *testing.T) {
+	_, raw := withBucket(t)
+	env := map[string]string{"S3DEST_URL": raw}
+	// The mistyped URL is another destination's, with another secret,
+	// which scrubbing S3DEST_URL's secret does not hide.
+	const otherSecret = "other-Secret-must-NEVER-show-0042"
+	other := strings.Replace(raw, testSecret, otherSecret, 1)
+	for _, typo := range []string{
+		strings.Replace(other, "s3://", "s3:/", 1),
+		strings.Replace(other, "s3://", "s3:", 1),
+		strings.Replace(other, "s3://", "S3:/", 1),
+		strings.Replace(other, "s3://", "s3//", 1), // no scheme at all: the secret option gives it away
+	} {
+		for _, args := range [][]string{{"ls", typo}, {"stat", typo, "x"}, {"get", typo, "x", "-"}, {"put", typo, "-", "x"}} {
+			for _, e := range []map[string]string{env, nil} {
+				r := cli(t, e, "data", args...) // cli fails the test on testSecret
+				if strings.Contains(r.stdout+r.stderr, otherSecret) {
+					t.Errorf("s3dest %s %q printed the secret key:\n%s", args[0], typo, r)
+				}
+				if r.code != exitUsage || strings.Contains(r.stderr, "no destination URL") ||
+					!strings.Contains(r.stderr, "s3://") {
+					t.Errorf("s3dest %s %q (S3DEST_URL set: %v): want exit 2 and what is wrong with the URL; got %s",
+						args[0], typo, e != nil, r)
+				}
+			}
+		}
+	}
+	// Object names that only start like a scheme-less path still work.
+	ok(t, "data", "put", raw, "-", "s3/x.txt")
+	if r := cli(t, env, "", "stat", "s3/x.txt"); r.code != 0 {
+		t.Errorf("stat s3/x.txt with S3DEST_URL: %s", r)
+	}
+}
