@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -175,10 +176,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// destinationURL takes the URL from the first argument when it has a
-// scheme, else from S3DEST_URL.
+// urlLike reports whether an argument is meant as a destination URL: it
+// has a scheme, or it is a mistyped one ("s3:/bucket", "s3:bucket"), or it
+// carries a secret option. Such an argument is never an object name or a
+// file: taken for one, it would be echoed, secret and all.
+var urlLike = regexp.MustCompile(`(?i)://|^s3s?:|[?&](aws[-_]secret[-_]access[-_]key|auth-password|(aws-)?session-token|s3-sse-customer-key|s3-ext-proxycredentials)=`)
+
+// destinationURL takes the URL from the first argument when it looks like
+// one, else from S3DEST_URL.
 func (a *app) destinationURL(cmd *command, pos []string) (rawURL string, rest []string, err error) {
-	if len(pos) > 0 && strings.Contains(pos[0], "://") {
+	if len(pos) > 0 && urlLike.MatchString(pos[0]) {
 		a.secrets = urlSecrets(pos[0])
 		return pos[0], pos[1:], nil
 	}
@@ -216,7 +223,8 @@ func urlSecrets(raw string) []string {
 	for _, kv := range strings.Split(query, "&") {
 		k, v, _ := strings.Cut(kv, "=")
 		switch strings.ToLower(k) {
-		case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token":
+		case "aws-secret-access-key", "aws_secret_access_key", "auth-password", "session-token", "aws-session-token",
+			"s3-sse-customer-key", "s3-ext-proxycredentials":
 			add(v)
 		}
 	}
@@ -235,7 +243,7 @@ func checkCount(cmd *command, pos []string) error {
 
 // redact keeps a stray URL, which may hold a secret, out of messages.
 func redact(arg string) string {
-	if strings.Contains(arg, "://") || strings.Contains(arg, "@") {
+	if urlLike.MatchString(arg) || strings.Contains(arg, "@") {
 		return "<a URL>"
 	}
 	return arg

@@ -11,8 +11,8 @@ const shortUsage = `usage: s3dest COMMAND [flags] [URL] [arguments]
 // with s3dest's defaults (the package documentation is the reference).
 const urlHelp = `THE DESTINATION URL
   Each command but demo and help takes the destination URL as its first
-  argument, when that contains "://"; otherwise it reads the environment
-  variable S3DEST_URL. Quote the URL: "?" and "&" mean something to the shell.
+  argument, when that contains "://" (or starts with "s3:", a URL with a
+  slash missing); otherwise it reads the environment variable S3DEST_URL. Quote the URL: "?" and "&" mean something to the shell.
 
     s3://[key-id[:secret]@]bucket[/prefix][?option=value&...]
 
