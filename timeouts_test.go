@@ -232,3 +232,37 @@ func stalledBody(t *testing.T, n int) (*fakeClock, *s3dest.Destination, chan str
 	})
 	return c, d, stalled
 }
+
+// A request the short or list timeout ends says which limit ended it, as
+// one the read-write timeout ends does, and how to get past it: a bare
+// "context deadline exceeded" names neither the option nor the likely
+// cause (a server that is not there, or a slow one).
+func TestShortAndListTimeoutsNamed(t *testing.T) {
+	srv := withBucket(t)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done()
+		return true
+	})
+	d := newDest(t, srv, s3dest.WithTimeouts(s3dest.Timeouts{Short: 100 * time.Millisecond, List: 150 * time.Millisecond}))
+	_, statErr := d.Stat(t.Context(), "vol")
+	var listErr error
+	for _, err := range d.List(t.Context()) {
+		if err != nil {
+			listErr = err
+		}
+	}
+	for _, tc := range []struct {
+		what, option string
+		err          error
+	}{{"Stat", "short-timeout", statErr}, {"List", "list-timeout", listErr}} {
+		var e *s3dest.Error
+		switch {
+		case !errors.Is(tc.err, context.DeadlineExceeded) || !errors.As(tc.err, &e):
+			t.Errorf("%s on a stalled server: %v, want an *s3dest.Error that is context.DeadlineExceeded", tc.what, tc.err)
+		case !strings.Contains(e.Error(), tc.option):
+			t.Errorf("%s on a stalled server: %q does not name %s", tc.what, e.Error(), tc.option)
+		case !strings.Contains(e.Hint, tc.option) || !strings.Contains(e.Hint, "s3-server-name"):
+			t.Errorf("%s on a stalled server: hint %q names neither %s nor s3-server-name", tc.what, e.Hint, tc.option)
+		}
+	}
+}
