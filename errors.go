@@ -317,12 +317,16 @@ var hints = map[error]string{
 
 // hint says how to fix a failure of op, when s3dest knows.
 func (d *Destination) hint(op string, kind error, code string, err error) string {
+	var te *errTimeout
 	switch {
 	case schemeMismatch(err):
 		return "the server answered in plain HTTP: set use-ssl=false, or give s3-server-name as http://host:port"
 	case unknownAuthority(err):
 		return "the server's TLS certificate is signed by an authority this machine does not trust: " +
 			"name a PEM file of it in AWS_CA_BUNDLE, or give WithHTTPClient a client whose TLS config trusts it"
+	case errors.As(err, &te):
+		return fmt.Sprintf("the server did not answer in time: check that s3-server-name names a server that is up "+
+			"and reachable, or raise %s", te.name)
 	case d.plainHTTPToTLS(err):
 		return "the server speaks HTTPS: drop use-ssl=false, or give s3-server-name as https://host:port"
 	case kind == ErrWrongRegion:

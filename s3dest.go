@@ -241,14 +241,14 @@ func (d *Destination) String() string {
 func (d *Destination) do(ctx context.Context, op, key string, timeout time.Duration, fn func(context.Context, *s3.Client) error) error {
 	if timeout != NoTimeout {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, &errTimeout{name: d.timeoutName(timeout), d: timeout})
 		defer cancel()
 	}
 	// Without a timeout, fn's context is the caller's: a body it opens
 	// (NewReader) outlives do.
 	st, err := d.discover(ctx)
 	if err != nil {
-		return d.wrap(op, key, err)
+		return d.wrap(op, key, timedOut(ctx, err))
 	}
 	err = fn(ctx, st.client)
 	if err == nil {
@@ -275,7 +275,7 @@ func (d *Destination) do(ctx context.Context, op, key string, timeout time.Durat
 			return nil
 		}
 	}
-	return d.wrap(op, key, err)
+	return d.wrap(op, key, timedOut(ctx, err))
 }
 
 // wrap turns any error into an *Error with its category and hint.

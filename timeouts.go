@@ -60,6 +60,42 @@ func (d *Destination) withTimeout(ctx context.Context, t time.Duration) (context
 	return context.WithTimeout(ctx, t)
 }
 
+// errTimeout is the cause of a call the short or list timeout ended: it
+// names the option, as errIdle does for read-write-timeout.
+type errTimeout struct {
+	name string // short-timeout, list-timeout
+	d    time.Duration
+}
+
+func (e *errTimeout) Error() string {
+	return fmt.Sprintf("no answer within %v (%s)", e.d, e.name)
+}
+
+func (e *errTimeout) Unwrap() error { return context.DeadlineExceeded }
+
+// timeoutName names the URL option of a timeout do was given.
+func (d *Destination) timeoutName(t time.Duration) string {
+	short, list := d.cfg.timeouts.Short, d.cfg.timeouts.List
+	switch {
+	case t == list && t != short:
+		return "list-timeout"
+	case t == list:
+		return "short-timeout or list-timeout"
+	}
+	return "short-timeout"
+}
+
+// timedOut puts the timeout that ended ctx in front of err, when it did:
+// the SDK only says "context deadline exceeded". err stays reachable for
+// errors.Is and errors.As.
+func timedOut(ctx context.Context, err error) error {
+	var te *errTimeout
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !errors.As(context.Cause(ctx), &te) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", te, err)
+}
+
 // cleanupTimeout bounds the requests that clean up after a failure, which
 // run on a fresh context since the caller's may be cancelled.
 func (d *Destination) cleanupTimeout() time.Duration {
