@@ -258,3 +258,17 @@ func TestMistypedURL(t *testing.T) {
 		t.Errorf("stat s3/x.txt with S3DEST_URL: %s", r)
 	}
 }
+
+// An error of no category that carries a hint (a certificate no trusted
+// authority signed) prints the hint once, on its own line, not also in
+// parentheses at the end of the message.
+func TestHintPrintedOnce(t *testing.T) {
+	srv := s3test.NewTLSServer()
+	t.Cleanup(srv.Close)
+	raw := "s3://bkt/pre?s3-server-name=" + url.QueryEscape(srv.Endpoint) +
+		"&aws-access-key-id=" + s3test.AccessKey + "&aws-secret-access-key=" + testSecret
+	r := cli(t, nil, "", "ls", raw)
+	if r.code != exitError || strings.Count(r.stderr, "AWS_CA_BUNDLE") != 1 {
+		t.Errorf("ls on a server with a self-signed certificate: want exit 1 and the hint once; got %s", r)
+	}
+}
