@@ -146,7 +146,12 @@ func describe(err error) string {
 		}
 	}
 	if kind == "" {
-		return strings.TrimPrefix(e.Error(), "s3dest: ")
+		// The hint goes on a line of its own (fail): not twice.
+		msg := strings.TrimPrefix(e.Error(), "s3dest: ")
+		if e.Hint != "" {
+			msg = strings.Replace(msg, " ("+e.Hint+")", "", 1)
+		}
+		return msg
 	}
 	var b strings.Builder
 	b.WriteString(e.Op)
