@@ -40,6 +40,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"put", raw, t.TempDir()}, "is a directory"},
 		{[]string{"put", "--part-size", "lots", raw, "f"}, "--part-size"},
 		{[]string{"put", "--part-size", "1KiB", raw, "f"}, "part size 1024 is outside S3's limits"},
+		{[]string{"put", "--concurrency", "0", raw, "-", "f"}, "--concurrency 0"}, // help: 1 to 64
 		{[]string{"restore", raw, "x", "--tier", "Fast"}, `--tier "Fast"`},
 		{[]string{"restore", raw, "x", "--days", "0"}, "--days 0"},
 		{[]string{"wait", raw, "x", "--poll", "0s"}, "--poll"},
