@@ -125,6 +125,14 @@ func (a *app) run(ctx context.Context, args []string) int {
 	o := &opts{}
 	fs := newFlagSet(cmd, o)
 	pos, err := parseInterspersed(fs, args[1:])
+	if err == nil && o.concurrency == 0 {
+		// 0 is the flag's unset value: given, it is out of range.
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "concurrency" {
+				err = errors.New("--concurrency 0: give 1 to 64")
+			}
+		})
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		a.commandHelp(a.stdout, cmd)
 		return exitOK
