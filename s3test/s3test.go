@@ -92,6 +92,10 @@ type Server struct {
 	// RejectRestoreStatus makes listings that ask for RestoreStatus fail
 	// with 400 InvalidArgument, as some S3-compatible servers do.
 	RejectRestoreStatus bool
+	// MinPartSize is the smallest part, but for the last, that
+	// CompleteMultipartUpload takes (S3: 5 MiB, the default); a test that
+	// lowers s3dest's part sizes lowers it to match.
+	MinPartSize int64
 
 	conns atomic.Int64 // connections accepted
 
