@@ -32,6 +32,7 @@ func tlsDest(t *testing.T, opts ...s3dest.Option) (*s3test.Server, *s3dest.Desti
 	if err != nil {
 		t.Fatal(err)
 	}
+	lowerMinPart(srv, d)
 	return srv, d
 }
 
@@ -107,6 +108,7 @@ func newTLSPeer(t *testing.T, srv *s3test.Server, opts ...s3dest.Option) *s3dest
 	if err != nil {
 		t.Fatal(err)
 	}
+	lowerMinPart(srv, d)
 	return d
 }
 

@@ -49,3 +49,9 @@ func MemoryPeakForTest(d *Destination) (peak, used int64) {
 func WithMaxBackoffForTest(d time.Duration) Option {
 	return func(c *config) { c.maxBackoff = d }
 }
+
+// MinPartForTest is the smallest part d cuts but for the last, of an
+// upload or of a multipart copy: what a fake S3 must take from it.
+func MinPartForTest(d *Destination) int64 {
+	return min(d.cfg.limits.minPart, d.cfg.limits.copyPart)
+}

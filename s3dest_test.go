@@ -44,7 +44,17 @@ func newDest(t *testing.T, srv *s3test.Server, opts ...s3dest.Option) *s3dest.De
 	if err != nil {
 		t.Fatal(err)
 	}
+	lowerMinPart(srv, d)
 	return d
+}
+
+// lowerMinPart has the fake take the parts d cuts when a test made them
+// smaller than S3's 5 MiB (WithLimitsForTest), and no smaller ones: the
+// fake refuses a part under its minimum but for the last, as S3 does.
+func lowerMinPart(srv *s3test.Server, d *s3dest.Destination) {
+	if m := s3dest.MinPartForTest(d); m < 5<<20 {
+		srv.SetMinPartSize(m)
+	}
 }
 
 // withBucket starts a fake server that has the test bucket.

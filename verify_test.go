@@ -93,10 +93,12 @@ func TestGetOfForeignMultipartIsNoFalseVerdict(t *testing.T) {
 			srv := withBucket(t)
 			srv.SetHook(hook)
 			d := newDest(t, srv)
-			data := randomBytes(16<<20, 43)
-			// First and last part alike, middle ones not: the layout
-			// s3dest infers from the first and last is wrong.
-			rawMultipart(t, d, "vol", data, []int{5 << 20, 6 << 20, 4 << 20, 1 << 20}, mode == "composite")
+			data := randomBytes(19<<20, 43)
+			// The layout s3dest infers from the first and last part (6 MiB
+			// parts, the last 1 MiB) has their count and length but other
+			// boundaries; every part but the last is 5 MiB or more, as S3
+			// wants.
+			rawMultipart(t, d, "vol", data, []int{6 << 20, 5 << 20, 7 << 20, 1 << 20}, mode == "composite")
 			if got := get(t, d, "vol"); got != string(data) {
 				t.Error("Get of another tool's intact multipart object failed or differs")
 			}

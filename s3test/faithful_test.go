@@ -199,9 +199,9 @@ func TestCompletePartRules(t *testing.T) {
 	}
 	st, _, b = raw(t, srv, http.MethodPost, "/bkt/s?uploadId="+small, nil, completeXML(completedPart{n: 1, etag: etags[0]}, completedPart{n: 2, etag: etags[1]}))
 	wantError(t, "Complete with a 3-byte first part", st, b, http.StatusBadRequest, "EntityTooSmall")
-	srv.MinPartSize = 3
+	srv.SetMinPartSize(3)
 	if st, _, b := raw(t, srv, http.MethodPost, "/bkt/s?uploadId="+small, nil, completeXML(completedPart{n: 1, etag: etags[0]}, completedPart{n: 2, etag: etags[1]})); st != http.StatusOK {
-		t.Errorf("Complete with MinPartSize 3: %d %s", st, b)
+		t.Errorf("Complete with SetMinPartSize(3): %d %s", st, b)
 	}
 }
 

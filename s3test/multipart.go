@@ -84,6 +84,12 @@ func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, bucket, ke
 }
 
 func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	st := s.uploads[r.URL.Query().Get("uploadId")]
+	s.mu.Unlock()
+	if st != nil && partChecksum(w, r, st) {
+		return
+	}
 	rec := httptest.NewRecorder()
 	s.fake.ServeHTTP(rec, r)
 	if rec.Code == http.StatusOK {
@@ -120,6 +126,9 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 	s.mu.Lock()
 	st := s.uploads[id]
 	s.mu.Unlock()
+	if s.checkParts(w, r, st, req) {
+		return
+	}
 	if r.Header.Get("If-None-Match") == "*" && st != nil && s.exists(bucket, key) {
 		// S3 refuses to complete over an existing object; the upload
 		// stays, to be aborted or completed elsewhere.
@@ -196,6 +205,53 @@ func (s *Server) completeUpload(w http.ResponseWriter, r *http.Request, bucket, 
 	copyHeader(w.Header(), rec.Header())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// checkParts checks the parts a Complete lists as S3 does, and answers
+// when they are refused: none is 400 MalformedXML; part numbers out of
+// ascending order, or one twice, 400 InvalidPartOrder; a part but the
+// last smaller than 5 MiB (SetMinPartSize) 400 EntityTooSmall; a COMPOSITE
+// CRC32C upload's part without its checksum 400 InvalidRequest. It
+// reports whether it answered.
+func (s *Server) checkParts(w http.ResponseWriter, r *http.Request, st *mpuState, req completeRequest) bool {
+	if len(req.Parts) == 0 {
+		WriteError(w, r, http.StatusBadRequest, "MalformedXML",
+			"The XML you provided was not well-formed or did not validate against our published schema")
+		return true
+	}
+	for i := 1; i < len(req.Parts); i++ {
+		if req.Parts[i].PartNumber <= req.Parts[i-1].PartNumber {
+			WriteError(w, r, http.StatusBadRequest, "InvalidPartOrder",
+				"The list of parts was not in ascending order. Parts must be ordered by part number.")
+			return true
+		}
+	}
+	if st == nil {
+		return false // gofakes3 answers NoSuchUpload
+	}
+	minSize := s.minPart.Load()
+	if minSize <= 0 {
+		minSize = 5 << 20
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range req.Parts[:len(req.Parts)-1] {
+		if part, ok := st.parts[p.PartNumber]; ok && part.size < minSize {
+			WriteError(w, r, http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+			return true
+		}
+	}
+	if st.algo == "CRC32C" && st.typ == "COMPOSITE" {
+		for _, p := range req.Parts {
+			if p.ChecksumCRC32C == "" {
+				WriteError(w, r, http.StatusBadRequest, "InvalidRequest", "The upload was created using a crc32c checksum. "+
+					"The complete request must include the checksum for each part. It was missing for part "+
+					strconv.Itoa(p.PartNumber)+" in the request.")
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // listUploads answers an empty listing where gofakes3 answers NoSuchUpload

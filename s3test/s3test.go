@@ -22,7 +22,12 @@
 // what a transition would; versioning (EnableVersioning): old versions
 // and delete markers kept, listed newest first, read, archived and
 // restored by version id, each with its own storage class, checksum and
-// key. Its clock (Now) stamps what it stores, so a test can move time
+// key; requests S3 refuses (rules.go, list.go): unknown storage classes,
+// malformed or several checksum headers, part checksums that do not follow
+// their upload, parts out of order or under 5 MiB (SetMinPartSize) but
+// for the last, copy ranges outside the source, DeleteObjects without a
+// checksum or of more than 1,000 keys; listings paged as S3 pages them.
+// Its clock (Now) stamps what it stores, so a test can move time
 // between writes. It checks no signature (any credentials pass, AccessKey
 // and SecretKey make the SDK sign), knows one region and no redirects,
 // keeps no object lock, stores no ciphertext (under
@@ -92,12 +97,9 @@ type Server struct {
 	// RejectRestoreStatus makes listings that ask for RestoreStatus fail
 	// with 400 InvalidArgument, as some S3-compatible servers do.
 	RejectRestoreStatus bool
-	// MinPartSize is the smallest part, but for the last, that
-	// CompleteMultipartUpload takes (S3: 5 MiB, the default); a test that
-	// lowers s3dest's part sizes lowers it to match.
-	MinPartSize int64
 
-	conns atomic.Int64 // connections accepted
+	conns   atomic.Int64 // connections accepted
+	minPart atomic.Int64 // SetMinPartSize's; 0: S3's 5 MiB
 
 	mu       sync.Mutex
 	hook     Hook
@@ -290,6 +292,9 @@ func (s *Server) ServeFake(w http.ResponseWriter, r *http.Request) {
 	if s.serveLifecycle(w, r, bucket, key) {
 		return
 	}
+	if s.checkRequest(w, r, bucket, key) || (r.Method == http.MethodPut || r.Method == http.MethodPost) && checksumForm(w, r) {
+		return
+	}
 	if r.Method == http.MethodPut && key != "" && r.Header.Get("X-Amz-Copy-Source") == "" {
 		if !verifyBody(w, r) {
 			return
@@ -377,8 +382,20 @@ func (s *Server) serveClasses(w http.ResponseWriter, r *http.Request, bucket, ke
 			return
 		}
 		rec := httptest.NewRecorder()
-		s.fake.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
+		body, done := []byte(nil), false
+		if isListing(q) {
+			body, done = s.listObjects(rec, r, bucket)
+		}
+		if done && body == nil { // an error, answered
+			copyResponse(w, rec)
+			return
+		}
+		if !done {
+			s.fake.ServeHTTP(rec, r)
+			body = rec.Body.Bytes()
+		} else {
+			rec.Header().Set("Content-Type", "application/xml")
+		}
 		if rec.Code == http.StatusOK {
 			body = s.fixListing(bucket, body)
 			if wantRestore {
@@ -472,3 +489,9 @@ func copyHeader(dst, src http.Header) {
 		dst[k] = v
 	}
 }
+
+// SetMinPartSize sets the smallest part, but for the last, that
+// CompleteMultipartUpload takes (S3's is 5 MiB, the default): a test that
+// has s3dest cut smaller parts lowers it to match, and no further. Any
+// goroutine may call it.
+func (s *Server) SetMinPartSize(n int64) { s.minPart.Store(n) }

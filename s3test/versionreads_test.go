@@ -69,7 +69,8 @@ func crc(s string) string {
 // TestVersionMultipartBooks: a multipart object overwritten keeps, as an
 // old version, its multipart ETag, its part sizes and its checksum.
 func TestVersionMultipartBooks(t *testing.T) {
-	_, clk, c := versioned(t)
+	srv, clk, c := versioned(t)
+	srv.SetMinPartSize(1) // parts of a few bytes
 	ctx := t.Context()
 	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("vbk"), Key: aws.String("m"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c, ChecksumType: types.ChecksumTypeFullObject})
