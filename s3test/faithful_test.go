@@ -19,7 +19,7 @@ import (
 // and body.
 func raw(t *testing.T, srv *s3test.Server, method, path string, hdr map[string]string, body string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.Endpoint+path, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.Endpoint+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package s3test_test
 import (
 	"crypto/md5"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,20 +14,8 @@ import (
 // returns the status and the body.
 func send(t *testing.T, srv *s3test.Server, method, path, body string, header map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, srv.Endpoint+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, _, b := raw(t, srv, method, path, header, body)
+	return status, b
 }
 
 func md5Header(body string) map[string]string {
