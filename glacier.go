@@ -88,7 +88,8 @@ func parseRestoreHeader(h string) (ongoing bool, expiry time.Time) {
 		return true, time.Time{}
 	}
 	if m := restoreExpiry.FindStringSubmatch(h); m != nil {
-		for _, layout := range []string{time.RFC1123, time.RFC1123Z, time.RFC3339} {
+		// RFC 1123 with the day in one digit or two (RFC 1123 allows one).
+		for _, layout := range []string{"Mon, 2 Jan 2006 15:04:05 MST", "Mon, 2 Jan 2006 15:04:05 -0700", time.RFC3339} {
 			if t, err := time.Parse(layout, m[1]); err == nil {
 				return false, t
 			}
