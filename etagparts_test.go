@@ -95,11 +95,18 @@ func TestMultipartETagGetLeavesNoGoroutine(t *testing.T) {
 	if err := d.Get(t.Context(), "vol", io.Discard); err == nil {
 		t.Error("Get of a body cut short succeeded")
 	}
+	assertGoroutinesBack(t, before, "the failed Gets")
+}
+
+// assertGoroutinesBack fails unless, within 5 s, the goroutines are back
+// to before (and 2 of the HTTP client's) after what was done.
+func assertGoroutinesBack(t *testing.T, before int, after string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond) // waiting, not asserting
 	}
 	if n := runtime.NumGoroutine(); n > before+2 {
-		t.Errorf("%d goroutines after the failed Gets, %d before", n, before)
+		t.Errorf("%d goroutines after %s, %d before", n, after, before)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/s3dest/s3dest"
 )
@@ -121,13 +120,7 @@ func TestNewReaderCloseEarly(t *testing.T) {
 			t.Error("Read after Close succeeded")
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // waiting, not asserting
-	}
-	if n := runtime.NumGoroutine(); n > before+2 {
-		t.Errorf("%d goroutines after 20 streams closed early, %d before", n, before)
-	}
+	assertGoroutinesBack(t, before, "20 streams closed early")
 	if got := get(t, d, "vol"); got != string(data) {
 		t.Error("Get after the early closes differs")
 	}
