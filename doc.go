@@ -9,9 +9,10 @@
 // names relative to the prefix. New and Open do no network I/O. Client
 // returns the AWS SDK client for anything s3dest does not wrap.
 //
-// A name is valid UTF-8 without control characters, at most 1,024 bytes
-// with the prefix, and has no empty, "." or ".." segment: no leading or
-// trailing '/' and no "//". Servers that store objects as files would read
+// A name is valid UTF-8 without control characters or U+FFFE and U+FFFF
+// (which XML, and so S3's listings and batch deletes, cannot carry), at
+// most 1,024 bytes with the prefix, and has no empty, "." or ".." segment:
+// no leading or trailing '/' and no "//". Servers that store objects as files would read
 // "x//y" as "x/y" and "a/../b" as "b". Every other character, '+', '%',
 // '?', '#' and spaces included, names exactly one object. An invalid name
 // is ErrInvalid before any request.
